@@ -1,0 +1,203 @@
+"""Composition root: every config trait, the objects they build, and the routes.
+
+Nothing imports this module; it imports everything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+from pathlib import Path
+from typing import Any
+
+from jupyter_core.paths import jupyter_data_dir
+from jupyter_server.extension.application import ExtensionApp
+from traitlets import Float, Int, Unicode, default, validate
+from traitlets import TraitError
+
+from .disk import ContentsFiles
+from .handlers import route_table
+from .handlers.websocket import fanout_frames
+from .rooms import RoomRegistry
+from .store import HistoryStore
+
+CONTENTS_SCHEMA = "https://events.jupyter.org/jupyter_server/contents_service/v1"
+
+
+class CollabApp(ExtensionApp):
+    """The jupyter-collab server extension."""
+
+    name = "jupyter_collab"
+
+    history_db_path = Unicode(
+        config=True,
+        help=(
+            "The SQLite file holding every document's authored history. Default: "
+            "<jupyter data dir>/collab/history.sqlite (e.g. ~/.local/share/jupyter/collab), "
+            "which survives restarts and is never the server's working directory. Put it on "
+            "a local disk: SQLite locking is unreliable on NFS home directories."
+        ),
+    )
+
+    @default("history_db_path")
+    def _default_db_path(self) -> str:
+        return str(Path(jupyter_data_dir()) / "collab" / "history.sqlite")
+
+    save_delay_seconds = Float(
+        1.0,
+        allow_none=True,
+        config=True,
+        help=(
+            "How long after the first unsaved change the file is written to disk, in "
+            "seconds. Default 1.0. None writes only when the last client leaves, on "
+            "request and at shutdown."
+        ),
+    )
+    room_idle_timeout_seconds = Float(
+        60.0,
+        allow_none=True,
+        config=True,
+        help=(
+            "How long a room without clients stays in memory before it is saved and "
+            "closed, in seconds. Default 60. None keeps rooms until shutdown."
+        ),
+    )
+    disk_poll_interval_seconds = Float(
+        2.0,
+        allow_none=True,
+        config=True,
+        help=(
+            "How often open files are checked for changes made by other programs, in "
+            "seconds; changes are merged as edits by the 'disk' author. Default 2.0. "
+            "None disables polling (changes made through Jupyter are still followed)."
+        ),
+    )
+    max_message_bytes = Int(
+        32 * 1024 * 1024,
+        config=True,
+        help=(
+            "Largest websocket message a client may send, in bytes. Default 32 MiB. "
+            "A larger one closes that connection with code 4413."
+        ),
+    )
+    handshake_timeout_seconds = Float(
+        10.0,
+        allow_none=True,
+        config=True,
+        help=(
+            "How long a new connection may take to send its sync step 1, in seconds. "
+            "Default 10. None waits forever."
+        ),
+    )
+    store_write_interval_seconds = Float(
+        0.02,
+        config=True,
+        help="How long accepted updates may wait before they are committed together, in seconds.",
+    )
+    history_coalesce_seconds = Float(
+        10.0,
+        config=True,
+        help=(
+            "Consecutive updates of one author within this many seconds share one "
+            "history row (merged). Default 10. 0 stores every update as its own row."
+        ),
+    )
+    history_compaction_budget_bytes = Int(
+        1024 * 1024,
+        allow_none=True,
+        config=True,
+        help=(
+            "When a document's stored updates exceed this many bytes, those up to its "
+            "last save are folded into one snapshot (authorship totals are kept). "
+            "Default 1 MiB. None keeps every update row."
+        ),
+    )
+    freeze_gc_after_start = Int(
+        1,
+        config=True,
+        help=(
+            "1 moves the objects alive after start-up out of the garbage collector's "
+            "reach (gc.freeze), which removes the ~100 ms full collections that "
+            "otherwise show up as latency spikes under heavy typing. 0 leaves gc alone."
+        ),
+    )
+
+    @validate("max_message_bytes")
+    def _check_max_message(self, proposal: dict[str, Any]) -> int:
+        value = int(proposal["value"])
+        if value < 1024:
+            raise TraitError(f"CollabApp.max_message_bytes must be at least 1024, got {value}")
+        return value
+
+    def initialize_settings(self) -> None:
+        self.store = HistoryStore(
+            self.history_db_path,
+            write_interval_seconds=self.store_write_interval_seconds,
+            coalesce_seconds=self.history_coalesce_seconds,
+            compaction_budget_bytes=self.history_compaction_budget_bytes,
+        )
+        root = os.path.abspath(os.path.expanduser(self.serverapp.root_dir))
+        self.registry = RoomRegistry(
+            store=self.store,
+            files=ContentsFiles(self.serverapp.contents_manager),
+            root=root,
+            fanout=fanout_frames,
+            save_delay_seconds=self.save_delay_seconds,
+            idle_timeout_seconds=self.room_idle_timeout_seconds,
+            disk_poll_interval_seconds=self.disk_poll_interval_seconds,
+        )
+        self._ready: asyncio.Future[None] | None = None
+        self.serverapp.event_logger.add_listener(
+            schema_id=CONTENTS_SCHEMA, listener=self._on_contents_event
+        )
+        if "jupyter_server_ydoc" in self.serverapp.extension_manager.extensions:
+            self.log.warning(
+                "jupyter-collab: jupyterlab/jupyter-collaboration is also installed; both would "
+                "write the same files. jupyter-collab is active for api/collab; disable the other "
+                "with `jupyter server extension disable jupyter_server_ydoc`."
+            )
+
+    def initialize_handlers(self) -> None:
+        self.handlers.extend(route_table(self))
+
+    async def ready(self) -> None:
+        """Open the store and start background work, once (handlers await this)."""
+        if self._ready is None:
+            self._ready = asyncio.ensure_future(self._start())
+        await asyncio.shield(self._ready)
+
+    async def _start(self) -> None:
+        await self.store.open()
+        self.registry.start()
+        self.log.info("jupyter-collab: history in %s", self.history_db_path)
+        if self.freeze_gc_after_start:
+            gc.collect()
+            gc.freeze()
+
+    async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
+        try:
+            await self.ready()
+        except Exception as exc:
+            # logged with its cause (e.g. a newer schema); handlers answer 500 with it
+            self.log.error("jupyter-collab could not start: %s", exc)
+
+    async def _on_contents_event(self, logger: Any, schema_id: str, data: dict[str, Any]) -> None:
+        if self._ready is None or not self._ready.done() or self._ready.exception():
+            return
+        action, path = data.get("action"), data.get("path", "")
+        if action == "rename" and data.get("source_path") is not None:
+            await self.registry.on_renamed(data["source_path"], path)
+        elif action == "delete":
+            await self.registry.on_deleted(path)
+        elif action in ("save", "upload"):
+            await self.registry.on_saved_externally(path)
+
+    async def stop_extension(self) -> None:
+        if self._ready is None:
+            return
+        if self._ready.done() and self._ready.exception() is None:
+            await self.registry.close_all()
+            await self.store.close()
+        else:
+            self._ready.cancel()

@@ -1,0 +1,86 @@
+"""Domain errors. Each knows its websocket close code and its HTTP status.
+
+Core modules raise these; the edge (``handlers/``) translates them once, into a
+close frame or a JSON error. Nothing here knows tornado.
+"""
+
+from __future__ import annotations
+
+
+class CollabError(Exception):
+    """Base of every error jupyter-collab reports to a client."""
+
+    close_code: int = 4500
+    http_status: int = 500
+
+
+class ProtocolError(CollabError):
+    """The client sent bytes that are not a valid message of our protocol."""
+
+    close_code = 4400
+    http_status = 400
+
+
+class MessageTooLarge(ProtocolError):
+    """A single message exceeded ``CollabApp.max_message_bytes``."""
+
+    close_code = 4413
+    http_status = 413
+
+
+class HandshakeTimeout(ProtocolError):
+    """The client never sent its sync step 1 within the handshake timeout."""
+
+    close_code = 4408
+    http_status = 408
+
+
+class PermissionDenied(CollabError):
+    """The caller's role does not allow the action."""
+
+    close_code = 4403
+    http_status = 403
+
+
+class RoomNotFound(CollabError):
+    """No document with that id or path is known."""
+
+    close_code = 4404
+    http_status = 404
+
+
+class Conflict(CollabError):
+    """The request contradicts the state of the room (another view, another type)."""
+
+    close_code = 4409
+    http_status = 409
+
+
+class StaleEpoch(Conflict):
+    """The client's document belongs to an older CRDT history and must not be merged."""
+
+    def __init__(self, client_epoch: str, room_epoch: str) -> None:
+        super().__init__(
+            f"document history was rebuilt (client epoch {client_epoch!r}, server epoch "
+            f"{room_epoch!r}): reload it; local changes are not merged"
+        )
+        self.client_epoch = client_epoch
+        self.room_epoch = room_epoch
+
+
+class DocumentGone(CollabError):
+    """The file behind the room was deleted through Jupyter."""
+
+    close_code = 4410
+    http_status = 410
+
+
+class StoreError(CollabError):
+    """The history store could not read or write."""
+
+    close_code = 4500
+    http_status = 500
+
+
+class SchemaTooNew(StoreError):
+    """The history database was written by a newer jupyter-collab."""

@@ -1,0 +1,18 @@
+"""The HTTP and websocket edge: authenticate, authorize, adapt tornado to the core,
+and translate domain errors into close codes and JSON errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .session import SessionHandler
+from .websocket import RoomWebSocketHandler
+
+
+def route_table(collab: Any) -> list[tuple[str, Any, dict[str, Any]]]:
+    """Routes relative to the server's base_url (ExtensionApp prepends it)."""
+    kwargs = {"collab": collab}
+    return [
+        (r"/api/collab/session/(.*)", SessionHandler, kwargs),
+        (r"/api/collab/room/([^/]+)", RoomWebSocketHandler, kwargs),
+    ]

@@ -1,0 +1,50 @@
+"""REST: open (or create) the room of a file and learn how to connect to it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.base.handlers import APIHandler
+from tornado import web
+
+from ..errors import CollabError
+from ..documents import KINDS
+
+
+class SessionHandler(APIHandler):
+    """``PUT api/collab/session/{path}`` with ``{"type": "notebook" | "file"}``."""
+
+    auth_resource = "contents"
+
+    def initialize(self, collab: Any) -> None:
+        self.collab = collab
+
+    @web.authenticated
+    @authorized("read")
+    async def put(self, path: str) -> None:
+        try:
+            body = json.loads(self.request.body or b"{}")
+        except ValueError:
+            raise web.HTTPError(400, "body must be JSON") from None
+        kind = body.get("type") if isinstance(body, dict) else None
+        if kind not in KINDS:
+            raise web.HTTPError(400, f"unknown type {kind!r}: expected one of {sorted(KINDS)}")
+        try:
+            await self.collab.ready()
+            room = await self.collab.registry.open_session(path, kind)
+        except CollabError as err:
+            raise web.HTTPError(err.http_status, str(err)) from err
+        self.finish(
+            json.dumps(
+                {
+                    "doc_id": room.doc_id,
+                    "room": f"api/collab/room/{room.doc_id}",
+                    "epoch": room.epoch,
+                    "role": "owner",
+                    "path": room.path,
+                    "type": room.kind,
+                }
+            )
+        )

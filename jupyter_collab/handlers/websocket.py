@@ -1,0 +1,195 @@
+"""The room websocket: an adapter between tornado and ``rooms.Room``.
+
+Why an adapter: the room knows nothing of tornado, so it can be tested on plain
+in-memory channels, and this class only does what needs a socket: authenticate
+the upgrade, join the room with the caller's identity and epoch, feed it bytes,
+write what it sends, and turn a ``CollabError`` into a close code with a reason.
+
+Writes bypass ``write_message``: a relayed update is framed once for all clients
+(``fanout_frames``) and written straight to each socket when nothing is pending
+on it, which is what keeps fan-out cheap (see PERFORMANCE notes in the bench).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import struct
+from collections.abc import Iterable
+from typing import Any
+
+from jupyter_server.auth.decorator import authorized, ws_authenticated
+from jupyter_server.base.handlers import JupyterHandler
+from jupyter_server.base.websocket import WebSocketMixin
+from tornado.iostream import StreamClosedError
+from tornado.websocket import WebSocketHandler, WebSocketProtocol13
+
+from ..errors import CollabError, HandshakeTimeout, MessageTooLarge
+from ..protocol import CloseCode
+from ..rooms import Channel, Client, Identity, Room
+
+log = logging.getLogger(__name__)
+
+
+def encode_frame(payload: bytes) -> bytes:
+    """One unmasked, final, binary websocket frame (RFC 6455 section 5.2)."""
+    n = len(payload)
+    if n < 126:
+        head = struct.pack("!BB", 0x82, n)
+    elif n < 1 << 16:
+        head = struct.pack("!BBH", 0x82, 126, n)
+    else:
+        head = struct.pack("!BBQ", 0x82, 127, n)
+    return head + payload
+
+
+def fanout_frames(message: bytes, channels: Iterable[Channel]) -> None:
+    """Send one message to many channels, framing it once for all websockets."""
+    frame: bytes | None = None
+    for channel in channels:
+        if isinstance(channel, RoomWebSocketHandler):
+            if frame is None:
+                frame = encode_frame(message)
+            channel.write_frame(frame)
+        else:
+            channel.send(message)
+
+
+class _Protocol(WebSocketProtocol13):
+    """Tornado's protocol, closing oversized messages with our named code."""
+
+    limit = 0
+
+    def close(self, code: int | None = None, reason: str | None = None) -> None:
+        if code == 1009:
+            code = MessageTooLarge.close_code
+            reason = f"message larger than {self.limit} bytes (CollabApp.max_message_bytes)"
+        super().close(code, reason)
+
+
+class RoomWebSocketHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):  # type: ignore[misc]
+    """``GET api/collab/room/{doc_id}?epoch=...``: y-protocols over a websocket."""
+
+    auth_resource = "contents"
+
+    def initialize(self, collab: Any) -> None:
+        self.collab = collab
+        self.room: Room | None = None
+        self.client: Client | None = None
+        self._handshake_timer: asyncio.TimerHandle | None = None
+        self._closing = False
+
+    @property
+    def max_message_size(self) -> int:
+        return int(self.collab.max_message_bytes)
+
+    def get_compression_options(self) -> None:
+        return None  # frames are built once per update and shared by every client
+
+    def get_websocket_protocol(self) -> WebSocketProtocol13 | None:
+        protocol = super().get_websocket_protocol()
+        if isinstance(protocol, WebSocketProtocol13):
+            protocol.__class__ = _Protocol
+            protocol.limit = self.max_message_size  # type: ignore[attr-defined]
+        return protocol
+
+    @ws_authenticated
+    @authorized("read")
+    async def get(self, *args: Any, **kwargs: Any) -> None:
+        await super().get(*args, **kwargs)
+
+    async def open(self, doc_id: str) -> None:  # type: ignore[override]
+        super().open()  # WebSocketMixin: keep-alive pings
+        user = self.current_user
+        identity = Identity(
+            username=user.username,
+            name=user.name,
+            display_name=user.display_name,
+            initials=user.initials,
+            color=user.color,
+            avatar_url=user.avatar_url,
+        )
+        try:
+            await self.collab.ready()
+            room = await self.collab.registry.get_room(doc_id)
+            if self._closing:
+                return
+            self.client = room.join(self, identity, self.get_query_argument("epoch", None))
+            self.room = room
+        except CollabError as err:
+            self.close(err.close_code, str(err))
+            return
+        timeout = self.collab.handshake_timeout_seconds
+        if timeout is not None:
+            loop = asyncio.get_running_loop()
+            self._handshake_timer = loop.call_later(timeout, self._check_handshake)
+
+    def _check_handshake(self) -> None:
+        self._handshake_timer = None
+        if self.client is not None and not self.client.synced:
+            err = HandshakeTimeout("no sync step 1 received within the handshake timeout")
+            self.close(err.close_code, str(err))
+
+    def on_message(self, message: str | bytes) -> None:
+        if self.room is None or self._closing:
+            return
+        if isinstance(message, str):
+            self.close(CloseCode.BAD_MESSAGE, "text frames are not part of the protocol: send binary")
+            return
+        try:
+            self.room.receive(self, message)
+        except CollabError as err:
+            log.info("room %s: closing a connection of %s: %s", self.room.doc_id, self.current_user.username, err)
+            self.close(err.close_code, str(err))
+        except Exception:
+            # An exception escaping on_message would abort the socket with 1006;
+            # the room is untouched (receive applies nothing it could not accept).
+            log.exception("room %s: unexpected error on a message", self.room.doc_id)
+            self.close(CloseCode.INTERNAL, "internal error")
+
+    def on_close(self) -> None:
+        self._closing = True
+        if self._handshake_timer is not None:
+            self._handshake_timer.cancel()
+        if self.room is not None:
+            self.room.leave(self)
+
+    # -- Channel ------------------------------------------------------------------------
+
+    def send(self, message: bytes) -> None:
+        self.write_frame(encode_frame(message))
+
+    def write_frame(self, frame: bytes) -> None:
+        connection = self.ws_connection
+        if connection is None or connection.is_closing():
+            return
+        stream = connection.stream  # type: ignore[attr-defined]
+        if stream.closed():
+            return
+        if not stream.writing():
+            # nothing queued: hand the frame to the kernel directly (order is safe)
+            try:
+                sent = stream.socket.send(frame)
+            except BlockingIOError:
+                sent = 0
+            except OSError:
+                return  # the peer is gone; on_close follows
+            if sent == len(frame):
+                return
+            frame = frame[sent:]
+        future = stream.write(frame)
+        future.add_done_callback(_ignore_closed)
+
+    def close(self, code: int | None = None, reason: str | None = None) -> None:
+        if self._closing:
+            return
+        self._closing = True
+        if self.room is not None:
+            self.room.leave(self)
+        super().close(code, reason[:120] if reason else reason)
+
+
+def _ignore_closed(future: Any) -> None:
+    exc = future.exception()
+    if exc is not None and not isinstance(exc, StreamClosedError):
+        log.warning("websocket write failed: %s", exc)

@@ -1,0 +1,141 @@
+"""Numbered, forward-only schema migrations for the history database.
+
+Each step runs in its own transaction and is recorded in ``schema_migrations``.
+A database written by a newer jupyter-collab is refused with a message; the file
+is never moved aside or rewritten behind the user's back.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import sqlite_utils
+
+from .errors import SchemaTooNew
+
+
+def _v1_initial(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE documents (
+            doc_id TEXT PRIMARY KEY,
+            root TEXT NOT NULL,          -- the server's root_dir: paths are relative to it
+            path TEXT,                   -- NULL once the file was deleted through Jupyter
+            kind TEXT NOT NULL,          -- 'notebook' | 'file'
+            epoch TEXT NOT NULL,         -- changes whenever the CRDT history is rebuilt
+            created REAL NOT NULL,
+            saved_seq INTEGER NOT NULL DEFAULT 0,   -- last update seq written to disk
+            saved_mtime TEXT,            -- last_modified of the file we wrote or read
+            saved_hash TEXT,             -- its content hash
+            deleted REAL
+        )
+        """
+    )
+    db.execute("CREATE UNIQUE INDEX documents_root_path ON documents(root, path)")
+    db.execute(
+        """
+        CREATE TABLE updates (
+            doc_id TEXT NOT NULL REFERENCES documents(doc_id),
+            first_seq INTEGER NOT NULL,  -- a row holds the updates first_seq..last_seq merged
+            last_seq INTEGER NOT NULL,
+            first_time REAL NOT NULL,
+            last_time REAL NOT NULL,
+            author TEXT NOT NULL,        -- Jupyter username, or 'disk' / 'server'
+            origin TEXT NOT NULL,        -- 'client' | 'disk' | 'server'
+            client_ids TEXT NOT NULL,    -- JSON list of the Yjs client ids the updates carry
+            n_updates INTEGER NOT NULL,
+            data BLOB NOT NULL,          -- Yjs v1 update (merged)
+            PRIMARY KEY (doc_id, first_seq)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE snapshots (
+            doc_id TEXT NOT NULL REFERENCES documents(doc_id),
+            upto_seq INTEGER NOT NULL,   -- every update with seq <= upto_seq is folded in
+            time REAL NOT NULL,
+            data BLOB NOT NULL,          -- the whole document as one Yjs v1 update
+            PRIMARY KEY (doc_id, upto_seq)
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE authorship (
+            doc_id TEXT NOT NULL,
+            author TEXT NOT NULL,
+            updates INTEGER NOT NULL,    -- totals survive compaction
+            bytes INTEGER NOT NULL,
+            first_time REAL NOT NULL,
+            last_time REAL NOT NULL,
+            PRIMARY KEY (doc_id, author)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE clients (
+            doc_id TEXT NOT NULL,
+            client_id INTEGER NOT NULL,  -- a Yjs client id seen in this document
+            author TEXT NOT NULL,
+            PRIMARY KEY (doc_id, client_id)
+        ) WITHOUT ROWID
+        """
+    )
+
+
+MIGRATIONS: list[tuple[int, Callable[[sqlite_utils.Database], None]]] = [
+    (1, _v1_initial),
+]
+LATEST_VERSION = MIGRATIONS[-1][0]
+
+
+@contextmanager
+def atomic(db: sqlite_utils.Database) -> Iterator[None]:
+    """One explicit transaction (the connection runs in autocommit mode, so DDL is
+    transactional too)."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def current_version(db: sqlite_utils.Database) -> int:
+    if "schema_migrations" not in db.table_names():
+        return 0
+    row = db.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+    return int(row[0] or 0)
+
+
+def apply_migrations(db: sqlite_utils.Database, *, db_path: str) -> int:
+    """Bring the schema to ``LATEST_VERSION``; return the version found before.
+
+    Raises:
+        SchemaTooNew: if the database is newer than this code.
+    """
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied REAL)"
+    )
+    found = current_version(db)
+    if found > LATEST_VERSION:
+        raise SchemaTooNew(
+            f"the history database {db_path} has schema version {found}, but this "
+            f"jupyter-collab only knows up to {LATEST_VERSION}: upgrade jupyter-collab, or "
+            "point CollabApp.db_path to another file (the database was left untouched)"
+        )
+    for version, step in MIGRATIONS:
+        if version <= found:
+            continue
+        with atomic(db):
+            step(db)
+            db.execute(
+                "INSERT INTO schema_migrations (version, applied) VALUES (?, ?)",
+                [version, time.time()],
+            )
+    return found

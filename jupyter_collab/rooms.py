@@ -1,0 +1,664 @@
+"""Live rooms: one pycrdt document per file, its connected clients and their awareness.
+
+A room checks and applies each message, appends accepted updates with their author
+to the history, relays them (encoded once) to every other client, and writes the
+file back through ``Files``. Does not import tornado or jupyter_server: transports
+arrive as ``Channel``s and the registry is driven by the edge.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Coroutine, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from pycrdt import Doc, TransactionEvent, get_state
+
+from . import documents
+from .disk import Files
+from .errors import (
+    CollabError,
+    Conflict,
+    DocumentGone,
+    ProtocolError,
+    RoomNotFound,
+    StaleEpoch,
+)
+from .protocol import (
+    AuthMessage,
+    AwarenessEntry,
+    AwarenessMessage,
+    EventMessage,
+    QueryAwarenessMessage,
+    SyncKind,
+    SyncMessage,
+    decode_awareness_update,
+    decode_message,
+    decode_state_vector,
+    encode_awareness,
+    encode_awareness_update,
+    encode_event,
+    encode_sync_step1,
+    encode_sync_step2,
+    encode_sync_update,
+)
+from .store import DocumentRecord, HistoryStore
+
+log = logging.getLogger(__name__)
+
+DISK_AUTHOR = "disk"
+SERVER_AUTHOR = "server"
+
+_PALETTE = (
+    "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e",
+    "#17becf", "#e377c2", "#8c564b", "#bcbd22", "#7f7f7f",
+)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who is behind a connection, as the server authenticated them."""
+
+    username: str
+    name: str = ""
+    display_name: str = ""
+    initials: str | None = None
+    color: str | None = None
+    avatar_url: str | None = None
+
+    def to_awareness(self) -> dict[str, Any]:
+        name = self.display_name or self.name or self.username
+        initials = self.initials or "".join(p[0] for p in name.split()[:2]).upper() or "?"
+        color = self.color or _PALETTE[int(hashlib.sha1(self.username.encode()).hexdigest(), 16) % len(_PALETTE)]
+        return {
+            "username": self.username,
+            "name": self.name or self.username,
+            "display_name": name,
+            "initials": initials,
+            "color": color,
+            "avatar_url": self.avatar_url,
+        }
+
+
+class Channel(Protocol):
+    """One client connection, as the room sees it."""
+
+    def send(self, message: bytes) -> None: ...
+
+    def close(self, code: int, reason: str) -> None: ...
+
+
+Fanout = Callable[[bytes, Iterable[Channel]], None]
+
+
+def send_each(message: bytes, channels: Iterable[Channel]) -> None:
+    for channel in channels:
+        channel.send(message)
+
+
+@dataclass(eq=False)
+class Client:
+    channel: Channel
+    identity: Identity
+    joined: float
+    synced: bool = False  # the client sent its sync step 1
+    awareness_ids: set[int] | None = None  # set by its first awareness message
+    yjs_ids: set[int] = field(default_factory=set)
+
+
+class Room:
+    """One live document. Create rooms through ``RoomRegistry``."""
+
+    def __init__(
+        self,
+        *,
+        record: DocumentRecord,
+        doc: Doc,
+        store: HistoryStore,
+        files: Files,
+        fanout: Fanout = send_each,
+        save_delay_seconds: float | None = 1.0,
+        saved_seq: int = 0,
+        fingerprint: str | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.doc_id = record.doc_id
+        self.path: str = record.path or ""
+        self.kind = record.kind
+        self.epoch = record.epoch
+        self.doc = doc
+        self.ydoc = documents.wrap(self.kind, doc)
+        self.store = store
+        self.files = files
+        self.fanout = fanout
+        self.save_delay_seconds = save_delay_seconds
+        self.saved_seq = saved_seq
+        self.fingerprint = fingerprint
+        self.clients: dict[Channel, Client] = {}
+        self.closed = False
+        self._clock = clock
+        self.last_activity = clock()
+        self._awareness: dict[int, AwarenessEntry] = {}
+        self._pending: list[bytes] = []
+        self._save_lock = asyncio.Lock()
+        self._save_timer: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.save_error: BaseException | None = None
+        doc.observe(self._on_transaction)
+
+    # -- state --------------------------------------------------------------------------
+
+    def _on_transaction(self, event: TransactionEvent) -> None:
+        # runs at commit; the event dies with this callback, so copy the bytes now
+        self._pending.append(event.update)
+
+    @property
+    def unsaved(self) -> bool:
+        """True while the file on disk lags behind the document."""
+        return self.store.last_seq(self.doc_id) > self.saved_seq
+
+    @property
+    def durable(self) -> bool:
+        """True when every accepted update is committed to the history store."""
+        return self.store.is_durable(self.doc_id)
+
+    def content(self) -> Any:
+        return documents.read(self.kind, self.ydoc)
+
+    # -- clients ------------------------------------------------------------------------
+
+    def join(self, channel: Channel, identity: Identity, epoch: str | None) -> Client:
+        """Admit a connection whose document belongs to ``epoch``.
+
+        Raises:
+            ProtocolError: without an epoch.
+            StaleEpoch: for another epoch; the client was sent a ``reload`` event.
+            DocumentGone: if the room was closed because its file was deleted.
+        """
+        if self.closed:
+            raise DocumentGone(f"{self.path} was closed")
+        if not epoch:
+            raise ProtocolError("missing epoch query parameter: open a session first")
+        if epoch != self.epoch:
+            err = StaleEpoch(epoch, self.epoch)
+            channel.send(encode_event({"type": "reload", "reason": str(err), "epoch": self.epoch}))
+            raise err
+        client = Client(channel, identity, joined=self._clock())
+        self.clients[channel] = client
+        self.last_activity = self._clock()
+        channel.send(encode_sync_step1(self.doc.get_state()))
+        if self._awareness:
+            channel.send(encode_awareness(encode_awareness_update(list(self._awareness.values()))))
+        log.debug("room %s: %s joined (%d clients)", self.doc_id, identity.username, len(self.clients))
+        return client
+
+    def leave(self, channel: Channel) -> None:
+        client = self.clients.pop(channel, None)
+        if client is None:
+            return
+        self.last_activity = self._clock()
+        gone = []
+        for cid in client.awareness_ids or ():
+            entry = self._awareness.pop(cid, None)
+            if entry is not None:
+                gone.append(AwarenessEntry(cid, entry.clock + 1, None))
+        if gone and self.clients:
+            message = encode_awareness(encode_awareness_update(gone))
+            self.fanout(message, list(self.clients))
+        if not self.clients and self.unsaved:
+            self._spawn(self.save(), "save after the last client left")
+
+    def receive(self, channel: Channel, data: bytes) -> None:
+        """Handle one message from a joined client.
+
+        Raises:
+            ProtocolError: for anything malformed or rejected; the caller closes only
+                that connection. The document is untouched by a rejected message.
+        """
+        client = self.clients.get(channel)
+        if client is None:
+            raise ProtocolError("not joined")
+        self.last_activity = self._clock()
+        message = decode_message(data)
+        if isinstance(message, SyncMessage):
+            if message.kind == SyncKind.STEP1:
+                decode_state_vector(message.payload)
+                try:
+                    reply = self.doc.get_update(message.payload)
+                except Exception as exc:
+                    raise ProtocolError(f"invalid state vector: {exc}") from exc
+                client.synced = True
+                channel.send(encode_sync_step2(reply))
+            else:
+                self._apply(client, message.payload)
+        elif isinstance(message, AwarenessMessage):
+            self._on_awareness(client, message.payload)
+        elif isinstance(message, QueryAwarenessMessage):
+            channel.send(encode_awareness(encode_awareness_update(list(self._awareness.values()))))
+        elif isinstance(message, EventMessage):
+            self._on_event(client, message.event)
+        elif isinstance(message, AuthMessage):
+            raise ProtocolError("clients may not send auth messages")
+
+    def _apply(self, client: Client, update: bytes) -> None:
+        if update == b"\x00\x00":
+            return
+        self._pending.clear()
+        try:
+            with self.doc.transaction(origin=client):
+                self.doc.apply_update(update)
+        except Exception as exc:
+            self._pending.clear()
+            raise ProtocolError(f"update rejected: {exc}") from exc
+        self._commit(client.identity.username, "client", sender=client.channel)
+
+    def _commit(self, author: str, origin: str, *, sender: Channel | None = None) -> int:
+        """Store and relay what the last transactions changed; return how many updates."""
+        pending, self._pending = self._pending, []
+        for update in pending:
+            client_ids = list(decode_state_vector(get_state(update)))
+            self.store.append(self.doc_id, update, author=author, origin=origin, client_ids=client_ids)
+            frame = encode_sync_update(update)
+            self.fanout(frame, [c for c in self.clients if c is not sender])
+        if pending:
+            self._schedule_save()
+        return len(pending)
+
+    def _on_awareness(self, client: Client, payload: bytes) -> None:
+        entries = decode_awareness_update(payload)
+        if client.awareness_ids is None:
+            taken = {cid for c in self.clients.values() if c is not client for cid in c.awareness_ids or ()}
+            client.awareness_ids = {e.client_id for e in entries if e.client_id not in taken}
+        user = client.identity.to_awareness()
+        accepted = []
+        for entry in entries:
+            if entry.client_id not in client.awareness_ids:
+                continue  # y-websocket re-sends peers' states: never let a client speak for others
+            current = self._awareness.get(entry.client_id)
+            if current is not None and entry.clock < current.clock:
+                continue
+            state = None if entry.state is None else {**entry.state, "user": user}
+            stamped = AwarenessEntry(entry.client_id, entry.clock, state)
+            if state is None:
+                self._awareness.pop(entry.client_id, None)
+            else:
+                self._awareness[entry.client_id] = stamped
+            accepted.append(stamped)
+        if accepted:
+            # to the sender too: the echo keeps y-websocket's 30 s watchdog fed
+            self.fanout(encode_awareness(encode_awareness_update(accepted)), list(self.clients))
+
+    def _on_event(self, client: Client, event: dict[str, Any]) -> None:
+        kind = event["type"]
+        if kind == "save":
+            self._spawn(self._save_for(client, event.get("id")), "save requested by a client")
+        else:
+            client.channel.send(
+                encode_event({"type": "error", "id": event.get("id"), "reason": f"unknown event type {kind!r}"})
+            )
+
+    async def _save_for(self, client: Client, request_id: Any) -> None:
+        try:
+            await self.save(force=True)
+        except Exception as exc:
+            client.channel.send(encode_event({"type": "error", "id": request_id, "reason": f"save failed: {exc}"}))
+            raise
+        client.channel.send(encode_event(self._saved_event(request_id)))
+
+    def _saved_event(self, request_id: Any = None) -> dict[str, Any]:
+        return {"type": "saved", "id": request_id, "path": self.path, "fingerprint": self.fingerprint}
+
+    # -- disk ---------------------------------------------------------------------------
+
+    def _schedule_save(self) -> None:
+        if self.save_delay_seconds is None or self._save_timer is not None:
+            return
+        loop = asyncio.get_running_loop()
+        self._save_timer = loop.call_later(self.save_delay_seconds, self._save_timer_fired)
+
+    def _save_timer_fired(self) -> None:
+        self._save_timer = None
+        self._spawn(self.save(), "debounced save")
+
+    async def save(self, *, force: bool = False) -> bool:
+        """Write the document to disk if it changed since the last save; True if written."""
+        async with self._save_lock:
+            return await self._save_locked(force=force)
+
+    async def _save_locked(self, *, force: bool = False) -> bool:
+        if self.closed or (not force and not self.unsaved):
+            return False
+        with self.doc.transaction(origin=SERVER_AUTHOR):
+            content = documents.export(self.kind, self.ydoc)
+        self._commit(SERVER_AUTHOR, "server")  # export may have fixed duplicate cell ids
+        seq = self.store.last_seq(self.doc_id)
+        try:
+            fingerprint = await self.files.write(self.path, self.kind, content)
+        except Exception as exc:
+            self.save_error = exc
+            log.error("room %s: saving %s failed, will retry: %s", self.doc_id, self.path, exc)
+            self._schedule_save()
+            raise
+        self.save_error = None
+        self.saved_seq, self.fingerprint = seq, fingerprint
+        self.store.mark_saved(self.doc_id, seq, mtime=fingerprint, hash=None)
+        self.fanout(encode_event(self._saved_event()), list(self.clients))
+        log.debug("room %s: saved %s at seq %d", self.doc_id, self.path, seq)
+        return True
+
+    async def check_disk(self) -> bool:
+        """Merge a change another program made to the file; True if the doc changed."""
+        async with self._save_lock:
+            if self.closed:
+                return False
+            current = await self.files.stat(self.path)
+            if current is None or current == self.fingerprint:
+                return False
+            disk = await self.files.read(self.path, self.kind)
+            return await self._merge_disk_locked(disk.content, disk.fingerprint)
+
+    async def _merge_disk_locked(self, theirs: Any, fingerprint: str) -> bool:
+        ours = self.content()
+        if documents.same_content(self.kind, ours, theirs):
+            changed = 0
+        else:
+            history = await self.store.load(self.doc_id, upto_seq=self.saved_seq)
+            base_doc = documents.doc_from_updates(history.updates)
+            base = documents.read(self.kind, documents.wrap(self.kind, base_doc))
+            self._pending.clear()
+            with self.doc.transaction(origin=DISK_AUTHOR):
+                documents.merge_disk_change(self.kind, self.ydoc, base, theirs)
+            changed = self._commit(DISK_AUTHOR, "disk")
+            log.info("room %s: merged an outside change of %s (%d updates)", self.doc_id, self.path, changed)
+        self.fingerprint = fingerprint
+        if documents.same_content(self.kind, self.content(), theirs):
+            # the disk holds exactly the document: that is a save point, no rewrite needed
+            self.saved_seq = self.store.last_seq(self.doc_id)
+            self.store.mark_saved(self.doc_id, self.saved_seq, mtime=fingerprint, hash=None)
+        else:
+            await self._save_locked(force=True)
+        return changed > 0
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any], what: str) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+
+        def done(t: asyncio.Task[Any]) -> None:
+            self._tasks.discard(t)
+            if not t.cancelled() and t.exception() is not None:
+                # logged here once; the room stays open and retries on the next change
+                log.warning("room %s: %s failed: %s", self.doc_id, what, t.exception())
+
+        task.add_done_callback(done)
+
+    def close_clients(self, code: int, reason: str) -> None:
+        for channel in list(self.clients):
+            self.clients.pop(channel, None)
+            channel.close(code, reason)
+
+    async def close(self) -> None:
+        """Stop the room: cancel timers; callers save and flush first."""
+        self.closed = True
+        if self._save_timer is not None:
+            self._save_timer.cancel()
+            self._save_timer = None
+        for task in list(self._tasks):
+            task.cancel()
+
+
+class RoomRegistry:
+    """Owns room creation, loading, renames, eviction and shutdown.
+
+    Args:
+        root: the server's root folder, to tell documents of different servers apart
+            in a shared store.
+        idle_timeout_seconds: a room without clients for this long is saved and
+            closed. ``None`` keeps rooms until shutdown.
+        disk_poll_interval_seconds: how often open files are checked for changes
+            made by other programs. ``None`` disables polling.
+    """
+
+    def __init__(
+        self,
+        *,
+        store: HistoryStore,
+        files: Files,
+        root: str,
+        fanout: Fanout = send_each,
+        save_delay_seconds: float | None = 1.0,
+        idle_timeout_seconds: float | None = 60.0,
+        disk_poll_interval_seconds: float | None = 2.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store
+        self.files = files
+        self.root = root
+        self.fanout = fanout
+        self.save_delay_seconds = save_delay_seconds
+        self.idle_timeout_seconds = idle_timeout_seconds
+        self.disk_poll_interval_seconds = disk_poll_interval_seconds
+        self._clock = clock
+        self.rooms: dict[str, Room] = {}  # by doc_id
+        self._by_path: dict[str, Room] = {}
+        self._loading: dict[str, asyncio.Future[Room]] = {}
+        self._ticker: asyncio.Task[None] | None = None
+
+    # -- opening ------------------------------------------------------------------------
+
+    async def open_session(self, path: str, kind: str) -> Room:
+        """The room for ``path`` opened as ``kind``, loading or creating it.
+
+        Raises:
+            RoomNotFound: no such file.
+            Conflict: the file is open as another kind right now.
+            UnreadableFile: the file cannot be read as that kind.
+        """
+        path = path.strip("/")
+        documents.check_kind(kind)
+        room = self._by_path.get(path)
+        if room is not None:
+            if room.kind != kind:
+                raise Conflict(
+                    f"{path} is open as a {room.kind} by {len(room.clients)} client(s); "
+                    f"close it there or open it as a {room.kind}"
+                )
+            return room
+        return await self._once(f"path:{path}", lambda: self._load_path(path, kind))
+
+    async def get_room(self, doc_id: str) -> Room:
+        """The live room for ``doc_id``, reloading it from the store if needed.
+
+        Raises:
+            RoomNotFound: unknown document, or its file was deleted.
+        """
+        room = self.rooms.get(doc_id)
+        if room is not None:
+            return room
+        record = await self.store.get_document(doc_id)
+        if record is None or record.root != self.root:
+            raise RoomNotFound(f"no document {doc_id}")
+        if record.path is None:
+            raise DocumentGone(f"document {doc_id} was deleted")
+        path = record.path
+        return await self._once(f"path:{path}", lambda: self._load_path(path, record.kind))
+
+    async def _once(self, key: str, load: Callable[[], Coroutine[Any, Any, Room]]) -> Room:
+        pending = self._loading.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[Room] = asyncio.get_running_loop().create_future()
+        self._loading[key] = future
+        try:
+            room = await load()
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: waiters re-raise it
+            raise
+        else:
+            future.set_result(room)
+            return room
+        finally:
+            del self._loading[key]
+
+    async def _load_path(self, path: str, kind: str) -> Room:
+        live = self._by_path.get(path)
+        if live is not None:
+            if live.kind != kind:
+                raise Conflict(f"{path} is open as a {live.kind}")
+            return live
+        record = await self.store.find_document(self.root, path)
+        if record is not None and record.kind == kind:
+            room = await self._load_from_store(record)
+        else:
+            disk = await self.files.read(path, kind)
+            snapshot = documents.build(kind, disk.content)
+            record = await self.store.create_document(
+                self.root, path, kind, snapshot, mtime=disk.fingerprint, hash=None
+            )
+            doc = Doc()
+            doc.apply_update(snapshot)
+            room = self._make_room(record, doc, saved_seq=0, fingerprint=disk.fingerprint)
+            log.info("room %s: built %s as a %s from disk, epoch %s", record.doc_id, path, kind, record.epoch)
+        self.rooms[room.doc_id] = room
+        self._by_path[path] = room
+        return room
+
+    async def _load_from_store(self, record: DocumentRecord) -> Room:
+        history = await self.store.load(record.doc_id)
+        doc = documents.doc_from_updates(history.updates)
+        room = self._make_room(record, doc, saved_seq=record.saved_seq, fingerprint=record.saved_mtime)
+        try:
+            await room.check_disk()
+        except CollabError:
+            raise
+        except Exception as exc:
+            # The stored document is intact; the outside change is merged on a later poll.
+            log.warning("room %s: checking %s on disk failed: %s", room.doc_id, room.path, exc)
+        log.info(
+            "room %s: loaded %s from %d stored rows, epoch %s",
+            record.doc_id, record.path, history.rows, record.epoch,
+        )
+        return room
+
+    def _make_room(
+        self, record: DocumentRecord, doc: Doc, *, saved_seq: int, fingerprint: str | None
+    ) -> Room:
+        return Room(
+            record=record,
+            doc=doc,
+            store=self.store,
+            files=self.files,
+            fanout=self.fanout,
+            save_delay_seconds=self.save_delay_seconds,
+            saved_seq=saved_seq,
+            fingerprint=fingerprint,
+            clock=self._clock,
+        )
+
+    # -- following the contents service ------------------------------------------------
+
+    async def on_renamed(self, old: str, new: str) -> None:
+        old, new = old.strip("/"), new.strip("/")
+        await self.store.rename_path(self.root, old, new)
+        for path, room in list(self._by_path.items()):
+            if path == old or path.startswith(old + "/"):
+                moved = new + path[len(old) :]
+                del self._by_path[path]
+                room.path = moved
+                self._by_path[moved] = room
+
+    async def on_deleted(self, path: str) -> None:
+        path = path.strip("/")
+        await self.store.forget_path(self.root, path)
+        for room_path, room in list(self._by_path.items()):
+            if room_path == path or room_path.startswith(path + "/"):
+                await self._drop(room)
+                room.close_clients(DocumentGone.close_code, f"{room_path} was deleted")
+
+    async def on_saved_externally(self, path: str) -> None:
+        room = self._by_path.get(path.strip("/"))
+        if room is not None:
+            await room.check_disk()
+
+    # -- background work ----------------------------------------------------------------
+
+    def start(self, tick_seconds: float = 1.0) -> None:
+        if self._ticker is None:
+            self._ticker = asyncio.ensure_future(self._tick_forever(tick_seconds))
+
+    async def _tick_forever(self, tick_seconds: float) -> None:
+        last_poll = self._clock()
+        while True:
+            await asyncio.sleep(tick_seconds)
+            try:
+                await self.evict_idle()
+                interval = self.disk_poll_interval_seconds
+                if interval is not None and self._clock() - last_poll >= interval:
+                    last_poll = self._clock()
+                    await self.poll_disk()
+            except Exception:
+                # one bad tick must not stop eviction and polling for good
+                log.exception("room registry: background tick failed")
+
+    async def poll_disk(self) -> None:
+        for room in list(self.rooms.values()):
+            try:
+                await room.check_disk()
+            except Exception as exc:
+                # that file stays as it is; the next poll tries again
+                log.warning("room %s: disk check of %s failed: %s", room.doc_id, room.path, exc)
+
+    async def evict_idle(self) -> list[str]:
+        """Save and close rooms idle past the timeout; keep any that could not be saved."""
+        if self.idle_timeout_seconds is None:
+            return []
+        now = self._clock()
+        evicted = []
+        for room in list(self.rooms.values()):
+            if room.clients or now - room.last_activity < self.idle_timeout_seconds:
+                continue
+            if await self.evict(room):
+                evicted.append(room.doc_id)
+        return evicted
+
+    async def evict(self, room: Room) -> bool:
+        """Save, flush and close one room; False (room kept) if anything failed."""
+        try:
+            await room.save()
+            await self.store.flush()
+        except Exception as exc:
+            # kept in memory with its unsaved content; the next tick retries
+            log.error("room %s: not evicted, saving failed: %s", room.doc_id, exc)
+            return False
+        if room.clients or room.unsaved or not room.durable:
+            return False
+        await self._drop(room)
+        log.info("room %s: evicted %s", room.doc_id, room.path)
+        return True
+
+    async def _drop(self, room: Room) -> None:
+        self.rooms.pop(room.doc_id, None)
+        if self._by_path.get(room.path) is room:
+            del self._by_path[room.path]
+        await room.close()
+
+    async def close_all(self) -> None:
+        """Shutdown: save every room, flush the store, close clients."""
+        if self._ticker is not None:
+            self._ticker.cancel()
+            self._ticker = None
+        for room in list(self.rooms.values()):
+            try:
+                await room.save()
+            except Exception as exc:
+                # the history store still holds every update; the file catches up on next open
+                log.error("room %s: final save of %s failed: %s", room.doc_id, room.path, exc)
+            room.close_clients(1001, "server shutting down")
+            await self._drop(room)
+        await self.store.flush()

@@ -1,0 +1,622 @@
+"""Durable history in SQLite (through sqlite-utils): documents, authored updates,
+snapshots, authorship totals, and the Yjs client ids seen per document.
+
+Does not know rooms, tornado or Jupyter. All sqlite calls run on one worker
+thread that owns the only connection, so the event loop never blocks on disk
+and there is exactly one writer (WAL mode).
+
+Writes are queued by ``append`` (non-blocking, returns the update's sequence
+number) and committed in batches every ``write_interval_seconds``. Consecutive
+updates of one author are coalesced into one row (merged with Yjs'
+``merge_updates``) for up to ``coalesce_seconds``; a save point (``seal``)
+always ends a row, so the document as of any save can be rebuilt exactly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+import sqlite_utils
+from pycrdt import Doc, merge_updates
+
+from .errors import StoreError
+from .migrations import apply_migrations, atomic
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    doc_id: str
+    root: str
+    path: str | None
+    kind: str
+    epoch: str
+    saved_seq: int
+    saved_mtime: str | None
+    saved_hash: str | None
+
+
+@dataclass(frozen=True)
+class History:
+    """What ``load`` returns: apply ``updates`` in order to rebuild the document."""
+
+    updates: list[bytes]
+    last_seq: int  # seq of the newest update included
+    rows: int  # number of stored rows read (snapshot included)
+
+
+@dataclass(frozen=True)
+class AuthorTotals:
+    author: str
+    updates: int
+    bytes: int
+    first_time: float
+    last_time: float
+
+
+@dataclass(frozen=True)
+class _Append:
+    doc_id: str
+    seq: int
+    time: float
+    author: str
+    origin: str
+    client_ids: tuple[int, ...]
+    data: bytes
+
+
+@dataclass(frozen=True)
+class _Seal:
+    doc_id: str
+
+
+@dataclass(frozen=True)
+class _Saved:
+    doc_id: str
+    seq: int
+    mtime: str | None
+    hash: str | None
+
+
+_Op = _Append | _Seal | _Saved
+
+
+@dataclass
+class _OpenRow:
+    """The newest row of a document, still accepting coalesced updates."""
+
+    first_seq: int
+    last_seq: int
+    first_time: float
+    last_time: float
+    author: str
+    origin: str
+    client_ids: set[int]
+    n_updates: int
+    parts: list[bytes] = field(default_factory=list)  # data, merged lazily
+    size: int = 0
+
+
+class HistoryStore:
+    """SQLite history of every document a server has opened.
+
+    Args:
+        path: database file; its folder is created. ``":memory:"`` for tests.
+        write_interval_seconds: how long appended updates may wait before commit.
+        coalesce_seconds: how long one author's consecutive updates share a row.
+        coalesce_max_bytes: a row stops growing past this size.
+        compaction_budget_bytes: once a document's rows exceed this, the rows up to
+            its last save point are folded into a snapshot. ``None`` disables it.
+        busy_timeout_seconds: how long sqlite waits on a lock before failing.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        write_interval_seconds: float = 0.02,
+        coalesce_seconds: float = 10.0,
+        coalesce_max_bytes: int = 64 * 1024,
+        compaction_budget_bytes: int | None = 1024 * 1024,
+        busy_timeout_seconds: float = 5.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.path = str(path)
+        self.write_interval_seconds = write_interval_seconds
+        self.coalesce_seconds = coalesce_seconds
+        self.coalesce_max_bytes = coalesce_max_bytes
+        self.compaction_budget_bytes = compaction_budget_bytes
+        self.busy_timeout_seconds = busy_timeout_seconds
+        self._clock = clock
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="collab-store")
+        self._db: sqlite_utils.Database | None = None  # touched only on the worker thread
+        # event-loop side
+        self._queue: list[_Op] = []
+        self._inflight: asyncio.Future[None] | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._last_seq: dict[str, int] = {}
+        self._failed: dict[str, BaseException] = {}  # doc_id -> last write error
+        self._retry_seconds = 0.5
+        # worker-thread side
+        self._open_rows: dict[str, _OpenRow] = {}
+        self._history_bytes: dict[str, int] = {}
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Create or migrate the database. Raises SchemaTooNew for a newer schema."""
+        await self._run(self._open_sync)
+
+    def _open_sync(self) -> None:
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_seconds * 1000)}")
+        if conn.execute("PRAGMA page_count").fetchone()[0] == 0:
+            # only possible before the first table exists
+            conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        db = sqlite_utils.Database(conn)
+        try:
+            apply_migrations(db, db_path=self.path)
+        except BaseException:
+            conn.close()
+            raise
+        self._db = db
+
+    async def close(self) -> None:
+        """Commit everything queued, then close. Raises StoreError if that fails."""
+        try:
+            await self.flush()
+        finally:
+            await self._run(self._close_sync)
+            self._executor.shutdown(wait=True)
+
+    def _close_sync(self) -> None:
+        if self._db is not None:
+            try:
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error as exc:
+                # The data is committed in the WAL already; a later open checkpoints it.
+                log.warning("history store %s: checkpoint at close failed: %s", self.path, exc)
+            self._db.conn.close()
+            self._db = None
+
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, fn, *args)
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        if self._db is None:
+            raise StoreError("history store is not open")
+        return self._db
+
+    # -- documents ----------------------------------------------------------------------
+
+    async def find_document(self, root: str, path: str) -> DocumentRecord | None:
+        return await self._run(self._find_sync, "root = ? AND path = ?", [root, path])
+
+    async def get_document(self, doc_id: str) -> DocumentRecord | None:
+        return await self._run(self._find_sync, "doc_id = ?", [doc_id])
+
+    def _find_sync(self, where: str, args: list[Any]) -> DocumentRecord | None:
+        row = self.db.execute(
+            "SELECT doc_id, root, path, kind, epoch, saved_seq, saved_mtime, saved_hash "
+            f"FROM documents WHERE {where}",
+            args,
+        ).fetchone()
+        return DocumentRecord(*row) if row else None
+
+    async def create_document(
+        self, root: str, path: str, kind: str, snapshot: bytes, *, mtime: str | None, hash: str | None
+    ) -> DocumentRecord:
+        """Record a document built from disk, with a new epoch; committed on return.
+
+        If a record already exists for (root, path) its history is replaced (a new
+        epoch): callers do this only when that history cannot be used (another kind).
+        """
+        await self.flush()
+        record = DocumentRecord(
+            doc_id=str(uuid.uuid4()),
+            root=root,
+            path=path,
+            kind=kind,
+            epoch=uuid.uuid4().hex[:16],
+            saved_seq=0,
+            saved_mtime=mtime,
+            saved_hash=hash,
+        )
+        await self._run(self._create_sync, record, snapshot)
+        self._last_seq[record.doc_id] = 0
+        return record
+
+    def _create_sync(self, record: DocumentRecord, snapshot: bytes) -> None:
+        db = self.db
+        with atomic(db):
+            old = db.execute(
+                "SELECT doc_id FROM documents WHERE root = ? AND path = ?", [record.root, record.path]
+            ).fetchone()
+            if old is not None:
+                # Keep the old history for inspection, detached from the path.
+                db.execute(
+                    "UPDATE documents SET path = NULL, deleted = ? WHERE doc_id = ?",
+                    [self._clock(), old[0]],
+                )
+            db.execute(
+                "INSERT INTO documents (doc_id, root, path, kind, epoch, created, saved_seq, "
+                "saved_mtime, saved_hash) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)",
+                [
+                    record.doc_id,
+                    record.root,
+                    record.path,
+                    record.kind,
+                    record.epoch,
+                    self._clock(),
+                    record.saved_mtime,
+                    record.saved_hash,
+                ],
+            )
+            db.execute(
+                "INSERT INTO snapshots (doc_id, upto_seq, time, data) VALUES (?, 0, ?, ?)",
+                [record.doc_id, self._clock(), snapshot],
+            )
+        self._history_bytes[record.doc_id] = 0
+
+    async def rename_path(self, root: str, old: str, new: str) -> int:
+        """Follow a rename made through Jupyter: a file, or a folder and all inside."""
+        return await self._run(self._rename_sync, root, old.strip("/"), new.strip("/"))
+
+    def _rename_sync(self, root: str, old: str, new: str) -> int:
+        db = self.db
+        with atomic(db):
+            cur = db.execute(
+                "UPDATE documents SET path = ? WHERE root = ? AND path = ?", [new, root, old]
+            )
+            count = cur.rowcount
+            prefix = old + "/"
+            cur = db.execute(
+                "UPDATE documents SET path = ? || substr(path, ?) "
+                "WHERE root = ? AND substr(path, 1, ?) = ?",
+                [new + "/", len(prefix) + 1, root, len(prefix), prefix],
+            )
+        return count + cur.rowcount
+
+    async def forget_path(self, root: str, path: str) -> list[str]:
+        """Detach documents at ``path`` (or under it) after a delete; return their ids."""
+        return await self._run(self._forget_sync, root, path.strip("/"))
+
+    def _forget_sync(self, root: str, path: str) -> list[str]:
+        db = self.db
+        prefix = path + "/"
+        where = "root = ? AND (path = ? OR substr(path, 1, ?) = ?)"
+        args = [root, path, len(prefix), prefix]
+        with atomic(db):
+            ids = [r[0] for r in db.execute(f"SELECT doc_id FROM documents WHERE {where}", args)]
+            db.execute(f"UPDATE documents SET path = NULL, deleted = ? WHERE {where}", [self._clock(), *args])
+        return ids
+
+    # -- history: writing ---------------------------------------------------------------
+
+    def append(
+        self,
+        doc_id: str,
+        update: bytes,
+        *,
+        author: str,
+        origin: str = "client",
+        client_ids: Iterable[int] = (),
+    ) -> int:
+        """Queue one accepted update; return its sequence number. Never blocks."""
+        seq = self._last_seq.get(doc_id, 0) + 1
+        self._last_seq[doc_id] = seq
+        op = _Append(doc_id, seq, self._clock(), author, origin, tuple(client_ids), update)
+        self._enqueue(op)
+        return seq
+
+    def last_seq(self, doc_id: str) -> int:
+        return self._last_seq.get(doc_id, 0)
+
+    def seal(self, doc_id: str) -> None:
+        """End the document's open row: a save point must fall between rows."""
+        self._enqueue(_Seal(doc_id))
+
+    def mark_saved(self, doc_id: str, seq: int, *, mtime: str | None, hash: str | None) -> None:
+        """Record that the file on disk now holds the document as of ``seq``."""
+        self._enqueue(_Seal(doc_id))
+        self._enqueue(_Saved(doc_id, seq, mtime, hash))
+
+    def is_durable(self, doc_id: str) -> bool:
+        """True when nothing of this document waits to be written or failed to be."""
+        if doc_id in self._failed:
+            return False
+        return not any(op.doc_id == doc_id for op in self._queue) and self._inflight is None
+
+    def failure(self, doc_id: str) -> BaseException | None:
+        return self._failed.get(doc_id)
+
+    def _enqueue(self, op: _Op) -> None:
+        self._queue.append(op)
+        if self._timer is None and self._inflight is None:
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_later(self.write_interval_seconds, self._start_write)
+
+    def _start_write(self) -> None:
+        self._timer = None
+        if self._inflight is not None or not self._queue:
+            return
+        batch, self._queue = self._queue, []
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self._executor, self._write_sync, batch)
+        self._inflight = asyncio.ensure_future(future)
+        self._inflight.add_done_callback(lambda f: self._write_done(f, batch))
+
+    def _write_done(self, future: asyncio.Future[None], batch: list[_Op]) -> None:
+        self._inflight = None
+        docs = {op.doc_id for op in batch}
+        exc = future.exception()
+        if exc is None:
+            for doc_id in docs:
+                self._failed.pop(doc_id, None)
+            delay = self.write_interval_seconds
+        else:
+            # Keep the batch, in order, ahead of anything queued since: nothing is dropped.
+            self._queue = batch + self._queue
+            for doc_id in docs:
+                self._failed[doc_id] = exc
+            log.error(
+                "history store %s: writing %d updates of %s failed, retrying in %.1fs: %s",
+                self.path, len(batch), sorted(docs), self._retry_seconds, exc,
+            )
+            delay = self._retry_seconds
+        if self._queue and self._timer is None:
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_later(delay, self._start_write)
+
+    async def flush(self, *, attempts: int = 1) -> None:
+        """Wait until everything queued so far is committed.
+
+        Raises:
+            StoreError: if the write failed ``attempts`` times in a row.
+        """
+        failures = 0
+        while self._queue or self._inflight is not None:
+            if self._inflight is None:
+                if self._timer is not None:
+                    self._timer.cancel()
+                    self._timer = None
+                self._start_write()
+            assert self._inflight is not None
+            inflight = self._inflight
+            try:
+                await asyncio.shield(inflight)
+            except Exception as exc:
+                failures += 1
+                if failures >= attempts:
+                    raise StoreError(f"history store {self.path}: write failed: {exc}") from exc
+
+    def _write_sync(self, batch: list[_Op]) -> None:
+        db = self.db
+        open_rows = {k: replace(v, client_ids=set(v.client_ids), parts=list(v.parts)) for k, v in self._open_rows.items()}
+        touched: dict[tuple[str, int], _OpenRow] = {}
+        totals: dict[tuple[str, str], list[float]] = {}
+        clients: dict[tuple[str, int], str] = {}
+        saved: list[_Saved] = []
+        for op in batch:
+            if isinstance(op, _Seal):
+                open_rows.pop(op.doc_id, None)
+                continue
+            if isinstance(op, _Saved):
+                saved.append(op)
+                continue
+            row = open_rows.get(op.doc_id)
+            if (
+                row is None
+                or row.author != op.author
+                or row.origin != op.origin
+                or op.time - row.first_time > self.coalesce_seconds
+                or row.size >= self.coalesce_max_bytes
+            ):
+                row = _OpenRow(
+                    first_seq=op.seq, last_seq=op.seq, first_time=op.time, last_time=op.time,
+                    author=op.author, origin=op.origin, client_ids=set(), n_updates=0,
+                )
+                open_rows[op.doc_id] = row
+            row.parts.append(op.data)
+            row.size += len(op.data)
+            row.last_seq, row.last_time = op.seq, op.time
+            row.n_updates += 1
+            row.client_ids.update(op.client_ids)
+            touched[(op.doc_id, row.first_seq)] = row
+            t = totals.setdefault((op.doc_id, op.author), [0, 0, op.time, op.time])
+            t[0] += 1
+            t[1] += len(op.data)
+            t[3] = op.time
+            for cid in op.client_ids:
+                clients[(op.doc_id, cid)] = op.author
+        grown: dict[str, int] = {}
+        with atomic(db):
+            for (doc_id, first_seq), row in touched.items():
+                if len(row.parts) > 1:
+                    row.parts = [merge_updates(*row.parts)]
+                data = row.parts[0]
+                row.size = len(data)
+                old = db.execute(
+                    "SELECT length(data) FROM updates WHERE doc_id = ? AND first_seq = ?",
+                    [doc_id, first_seq],
+                ).fetchone()
+                grown[doc_id] = grown.get(doc_id, 0) + len(data) - (old[0] if old else 0)
+                db.execute(
+                    "INSERT INTO updates (doc_id, first_seq, last_seq, first_time, last_time, "
+                    "author, origin, client_ids, n_updates, data) VALUES (?,?,?,?,?,?,?,?,?,?) "
+                    "ON CONFLICT (doc_id, first_seq) DO UPDATE SET last_seq = excluded.last_seq, "
+                    "last_time = excluded.last_time, client_ids = excluded.client_ids, "
+                    "n_updates = excluded.n_updates, data = excluded.data",
+                    [
+                        doc_id, first_seq, row.last_seq, row.first_time, row.last_time, row.author,
+                        row.origin, json.dumps(sorted(row.client_ids)), row.n_updates, data,
+                    ],
+                )
+            for (doc_id, author), (n, nbytes, t0, t1) in totals.items():
+                db.execute(
+                    "INSERT INTO authorship (doc_id, author, updates, bytes, first_time, last_time) "
+                    "VALUES (?,?,?,?,?,?) ON CONFLICT (doc_id, author) DO UPDATE SET "
+                    "updates = updates + excluded.updates, bytes = bytes + excluded.bytes, "
+                    "last_time = excluded.last_time",
+                    [doc_id, author, int(n), int(nbytes), t0, t1],
+                )
+            for (doc_id, cid), author in clients.items():
+                db.execute(
+                    "INSERT OR IGNORE INTO clients (doc_id, client_id, author) VALUES (?,?,?)",
+                    [doc_id, cid, author],
+                )
+            for op in saved:
+                db.execute(
+                    "UPDATE documents SET saved_seq = ?, saved_mtime = ?, saved_hash = ? "
+                    "WHERE doc_id = ? AND saved_seq <= ?",
+                    [op.seq, op.mtime, op.hash, op.doc_id, op.seq],
+                )
+        # only now that the transaction committed does the coalescing state move on
+        for doc_id in list(open_rows):
+            row = open_rows[doc_id]
+            if len(row.parts) > 1:
+                row.parts = [merge_updates(*row.parts)]
+        self._open_rows = open_rows
+        for doc_id, delta in grown.items():
+            total = self._history_bytes_sync(doc_id) + delta
+            self._history_bytes[doc_id] = total
+            if self.compaction_budget_bytes is not None and total > self.compaction_budget_bytes:
+                self._compact_sync(doc_id)
+
+    # -- history: reading and compaction -----------------------------------------------
+
+    async def load(self, doc_id: str, *, upto_seq: int | None = None) -> History:
+        """Read the newest snapshot and the rows after it (up to ``upto_seq``)."""
+        await self.flush()
+        history = await self._run(self._load_sync, doc_id, upto_seq)
+        if upto_seq is None:
+            self._last_seq[doc_id] = max(self._last_seq.get(doc_id, 0), history.last_seq)
+        return history
+
+    def _load_sync(self, doc_id: str, upto_seq: int | None) -> History:
+        db = self.db
+        limit = upto_seq if upto_seq is not None else 2**62
+        snap = db.execute(
+            "SELECT upto_seq, data FROM snapshots WHERE doc_id = ? AND upto_seq <= ? "
+            "ORDER BY upto_seq DESC LIMIT 1",
+            [doc_id, limit],
+        ).fetchone()
+        if snap is None:
+            raise StoreError(f"document {doc_id}: no snapshot at or before seq {limit}")
+        base_seq, updates = snap[0], [snap[1]]
+        last_seq = base_seq
+        for last, data in db.execute(
+            "SELECT last_seq, data FROM updates WHERE doc_id = ? AND first_seq > ? "
+            "AND last_seq <= ? ORDER BY first_seq",
+            [doc_id, base_seq, limit],
+        ):
+            updates.append(data)
+            last_seq = last
+        return History(updates=updates, last_seq=last_seq, rows=len(updates))
+
+    def _history_bytes_sync(self, doc_id: str) -> int:
+        if doc_id not in self._history_bytes:
+            row = self.db.execute(
+                "SELECT COALESCE(SUM(length(data)), 0) FROM updates WHERE doc_id = ?", [doc_id]
+            ).fetchone()
+            self._history_bytes[doc_id] = int(row[0])
+        return self._history_bytes[doc_id]
+
+    async def compact(self, doc_id: str) -> int:
+        """Fold the rows up to the last save point into one snapshot; return rows folded."""
+        await self.flush()
+        return await self._run(self._compact_sync, doc_id)
+
+    def _compact_sync(self, doc_id: str) -> int:
+        db = self.db
+        row = db.execute("SELECT saved_seq FROM documents WHERE doc_id = ?", [doc_id]).fetchone()
+        if row is None:
+            return 0
+        target = int(row[0])
+        open_row = self._open_rows.get(doc_id)
+        if open_row is not None and open_row.first_seq <= target:
+            target = open_row.first_seq - 1
+        history = self._load_sync(doc_id, target)
+        if history.rows <= 1:
+            return 0
+        doc = Doc()
+        for update in history.updates:
+            doc.apply_update(update)
+        snapshot = doc.get_update()
+        with atomic(db):
+            db.execute(
+                "INSERT OR REPLACE INTO snapshots (doc_id, upto_seq, time, data) VALUES (?,?,?,?)",
+                [doc_id, history.last_seq, self._clock(), snapshot],
+            )
+            db.execute(
+                "DELETE FROM snapshots WHERE doc_id = ? AND upto_seq < ?", [doc_id, history.last_seq]
+            )
+            db.execute(
+                "DELETE FROM updates WHERE doc_id = ? AND last_seq <= ?", [doc_id, history.last_seq]
+            )
+        self._history_bytes.pop(doc_id, None)
+        try:
+            db.execute("PRAGMA incremental_vacuum")
+        except sqlite3.Error as exc:
+            # Only free pages stay allocated; the data is compacted and committed.
+            log.warning("history store %s: incremental vacuum failed: %s", self.path, exc)
+        log.info(
+            "history store: document %s compacted %d rows into a snapshot at seq %d",
+            doc_id, history.rows - 1, history.last_seq,
+        )
+        return history.rows - 1
+
+    async def authorship(self, doc_id: str) -> list[AuthorTotals]:
+        def read() -> list[AuthorTotals]:
+            rows = self.db.execute(
+                "SELECT author, updates, bytes, first_time, last_time FROM authorship "
+                "WHERE doc_id = ? ORDER BY author",
+                [doc_id],
+            ).fetchall()
+            return [AuthorTotals(*r) for r in rows]
+
+        await self.flush()
+        return await self._run(read)
+
+    async def client_authors(self, doc_id: str) -> dict[int, str]:
+        def read() -> dict[int, str]:
+            rows = self.db.execute(
+                "SELECT client_id, author FROM clients WHERE doc_id = ?", [doc_id]
+            ).fetchall()
+            return {int(c): a for c, a in rows}
+
+        await self.flush()
+        return await self._run(read)
+
+    async def update_rows(self, doc_id: str) -> list[dict[str, Any]]:
+        """The stored rows of a document, newest last (for tests and the history UI)."""
+
+        def read() -> list[dict[str, Any]]:
+            cur = self.db.execute(
+                "SELECT first_seq, last_seq, author, origin, client_ids, n_updates, length(data) "
+                "FROM updates WHERE doc_id = ? ORDER BY first_seq",
+                [doc_id],
+            )
+            keys = ["first_seq", "last_seq", "author", "origin", "client_ids", "n_updates", "bytes"]
+            return [dict(zip(keys, r)) for r in cur]
+
+        await self.flush()
+        return await self._run(read)

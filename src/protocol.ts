@@ -1,0 +1,32 @@
+/**
+ * Websocket message kinds: the first varuint of every binary message.
+ *
+ * Mirrors jupyter_collab/protocol.py; change both (and docs/PROTOCOL.md) together.
+ */
+export const MessageKind = {
+  SYNC: 0,
+  AWARENESS: 1,
+  AUTH: 2,
+  QUERY_AWARENESS: 3,
+  EVENT: 4
+} as const;
+
+export type MessageKind = (typeof MessageKind)[keyof typeof MessageKind];
+
+/**
+ * Websocket close codes the server uses (4000 + the matching HTTP status).
+ *
+ * Mirrors jupyter_collab/protocol.py; change both (and docs/PROTOCOL.md) together.
+ */
+export const CloseCode = {
+  BAD_MESSAGE: 4400,
+  FORBIDDEN: 4403,
+  NOT_FOUND: 4404,
+  HANDSHAKE_TIMEOUT: 4408,
+  STALE_EPOCH: 4409,
+  TOO_LARGE: 4413,
+  INTERNAL: 4500,
+  SHUTTING_DOWN: 4503
+} as const;
+
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
