@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -131,6 +132,10 @@ class CollabApp(ExtensionApp):
         return value
 
     def initialize_settings(self) -> None:
+        # our modules log through the server's logger (same handlers, same level)
+        package_log = logging.getLogger("jupyter_collab")
+        package_log.parent = self.log
+        package_log.setLevel(logging.NOTSET)
         self.store = HistoryStore(
             self.history_db_path,
             write_interval_seconds=self.store_write_interval_seconds,

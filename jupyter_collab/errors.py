@@ -60,10 +60,7 @@ class StaleEpoch(Conflict):
     """The client's document belongs to an older CRDT history and must not be merged."""
 
     def __init__(self, client_epoch: str, room_epoch: str) -> None:
-        super().__init__(
-            f"document history was rebuilt (client epoch {client_epoch!r}, server epoch "
-            f"{room_epoch!r}): reload it; local changes are not merged"
-        )
+        super().__init__("stale epoch: the document's history was rebuilt; reload it (not merged)")
         self.client_epoch = client_epoch
         self.room_epoch = room_epoch
 

@@ -184,9 +184,12 @@ class Room:
         if not epoch:
             raise ProtocolError("missing epoch query parameter: open a session first")
         if epoch != self.epoch:
-            err = StaleEpoch(epoch, self.epoch)
-            channel.send(encode_event({"type": "reload", "reason": str(err), "epoch": self.epoch}))
-            raise err
+            reason = (
+                f"the history of {self.path} was rebuilt since this copy was loaded (epoch "
+                f"{epoch}, now {self.epoch}): reload it; local changes are not merged"
+            )
+            channel.send(encode_event({"type": "reload", "reason": reason, "epoch": self.epoch}))
+            raise StaleEpoch(epoch, self.epoch)
         client = Client(channel, identity, joined=self._clock())
         self.clients[channel] = client
         self.last_activity = self._clock()
@@ -487,6 +490,24 @@ class RoomRegistry:
             raise DocumentGone(f"document {doc_id} was deleted")
         path = record.path
         return await self._once(f"path:{path}", lambda: self._load_path(path, record.kind))
+
+    async def join(self, doc_id: str, channel: Channel, identity: Identity, epoch: str | None) -> Room:
+        """Admit a connection to the room of ``doc_id`` (see ``Room.join``).
+
+        A document id this server has no history for is a stale epoch too (the store
+        was reset or deleted): the client is told to reload, never merged.
+        """
+        try:
+            room = await self.get_room(doc_id)
+        except RoomNotFound:
+            reason = (
+                f"this server has no history for document {doc_id} (its history store was "
+                "reset): reload the document; local changes are not merged"
+            )
+            channel.send(encode_event({"type": "reload", "reason": reason, "epoch": None}))
+            raise StaleEpoch(epoch or "", "") from None
+        room.join(channel, identity, epoch)
+        return room
 
     async def _once(self, key: str, load: Callable[[], Coroutine[Any, Any, Room]]) -> Room:
         pending = self._loading.get(key)

@@ -111,11 +111,12 @@ class RoomWebSocketHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):  #
         )
         try:
             await self.collab.ready()
-            room = await self.collab.registry.get_room(doc_id)
-            if self._closing:
+            epoch = self.get_query_argument("epoch", None)
+            room = await self.collab.registry.join(doc_id, self, identity, epoch)
+            self.room, self.client = room, room.clients[self]
+            if self._closing:  # the peer left while the room was loading
+                room.leave(self)
                 return
-            self.client = room.join(self, identity, self.get_query_argument("epoch", None))
-            self.room = room
         except CollabError as err:
             self.close(err.close_code, str(err))
             return

@@ -1,0 +1,350 @@
+"""Rooms on in-memory channels, with the real SQLite store and the real
+FileContentsManager writing to a temporary folder."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jupyter_server.services.contents.filemanager import FileContentsManager
+
+from jupyter_collab.disk import ContentsFiles
+from jupyter_collab.errors import Conflict, ProtocolError, RoomNotFound, StaleEpoch
+from jupyter_collab.protocol import (
+    AwarenessEntry,
+    encode_awareness,
+    encode_awareness_update,
+    encode_event,
+    encode_sync_update,
+)
+from jupyter_collab.rooms import Room, RoomRegistry
+from jupyter_collab.store import HistoryStore
+
+from .fakes import FakeClock, Peer, settle
+
+
+def make_notebook(*sources: str) -> dict[str, Any]:
+    return {
+        "cells": [
+            {"cell_type": "code", "id": f"cell-{i}", "source": s, "metadata": {}, "outputs": [], "execution_count": None}
+            for i, s in enumerate(sources)
+        ],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    path = tmp_path / "root"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@asynccontextmanager
+async def running(root: Path, db: Path, clock: FakeClock, **kwargs: Any) -> AsyncIterator[RoomRegistry]:
+    store = HistoryStore(db, write_interval_seconds=0.001, busy_timeout_seconds=0.2)
+    await store.open()
+    options: dict[str, Any] = {"save_delay_seconds": None, "idle_timeout_seconds": 30.0, "disk_poll_interval_seconds": None}
+    options.update(kwargs)
+    registry = RoomRegistry(
+        store=store, files=ContentsFiles(FileContentsManager(root_dir=str(root))), root=str(root), clock=clock, **options
+    )
+    try:
+        yield registry
+    finally:
+        await registry.close_all()
+        await store.close()
+
+
+def disk_sources(path: Path) -> list[str]:
+    cells = json.loads(path.read_text())["cells"]
+    return ["".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in cells]
+
+
+def type_into(peer: Peer, cell: int, at: int, text: str) -> None:
+    source = peer.ydoc.ycells[cell]["source"]
+    source.insert(at, text)
+
+
+async def test_an_update_reaches_every_other_client_and_is_not_echoed(root, tmp_path, clock):
+    (root / "a.ipynb").write_text(json.dumps(make_notebook("x = 1")))
+    async with running(root, tmp_path / "h.db", clock) as registry:
+        room = await registry.open_session("a.ipynb", "notebook")
+        alice, bob, carol = Peer("notebook", "alice"), Peer("notebook", "bob"), Peer("notebook", "carol")
+        for p in (alice, bob, carol):
+            p.connect(room)
+        settle(alice, bob, carol)
+
+        type_into(alice, 0, 5, "0")
+        alice.deliver_up()
+
+        assert alice.channel.outbox == []
+        assert len(bob.channel.outbox) == 1 and bob.channel.outbox == carol.channel.outbox
+        settle(alice, bob, carol)
+        assert [c["source"] for c in bob.content()["cells"]] == ["x = 10"]
+
+
+async def test_accepted_updates_are_stored_with_their_author_and_client_id(root, tmp_path, clock):
+    (root / "a.ipynb").write_text(json.dumps(make_notebook("")))
+    async with running(root, tmp_path / "h.db", clock) as registry:
+        room = await registry.open_session("a.ipynb", "notebook")
+        alice, bob = Peer("notebook", "alice"), Peer("notebook", "bob")
+        alice.connect(room)
+        bob.connect(room)
+        settle(alice, bob)
+
+        type_into(alice, 0, 0, "a")
+        type_into(bob, 0, 0, "b")
+        settle(alice, bob)
+
+        rows = await registry.store.update_rows(room.doc_id)
+        assert {(r["author"], r["origin"]) for r in rows} == {("alice", "client"), ("bob", "client")}
+        authors = await registry.store.client_authors(room.doc_id)
+        assert authors[alice.doc.client_id] == "alice"
+        assert authors[bob.doc.client_id] == "bob"
+
+
+async def test_a_restarted_server_loads_the_room_from_the_store_in_a_few_rows(root, tmp_path, clock):
+    (root / "a.ipynb").write_text(json.dumps(make_notebook("x")))
+    async with running(root, tmp_path / "h.db", clock) as registry:
+        room = await registry.open_session("a.ipynb", "notebook")
+        epoch = room.epoch
+        alice = Peer("notebook", "alice")
+        alice.connect(room)
+        settle(alice)
+        for i in range(200):
+            type_into(alice, 0, 1 + i, "y")
+            settle(alice)
+
+    async with running(root, tmp_path / "h.db", clock) as registry:
+        room = await registry.open_session("a.ipynb", "notebook")
+        history = await registry.store.load(room.doc_id)
+        assert room.epoch == epoch
+        assert room.content()["cells"][0]["source"] == "x" + "y" * 200
+        assert history.rows <= 3  # snapshot + coalesced rows, not 200 replays
+
+
+async def test_the_saved_file_equals_the_document(root, tmp_path, clock):
+    (root / "a.ipynb").write_text(json.dumps(make_notebook("x = 1", "y = 2")))
+    async with running(root, tmp_path / "h.db", clock) as registry:
+        room = await registry.open_session("a.ipynb", "notebook")
+        alice = Peer("notebook", "alice")
+        alice.connect(room)
+        settle(alice)
+        type_into(alice, 1, 5, "0")
+        settle(alice)
+        assert room.unsaved
+
+        assert await room.save()
+
+        assert disk_sources(root / "a.ipynb") == ["x = 1", "y = 20"]
+        assert [c["id"] for c in json.loads((root / "a.ipynb").read_text())["cells"]] == ["cell-0", "cell-1"]
+        assert not room.unsaved
+
+
+async def test_the_file_is_saved_when_the_last_client_leaves(root, tmp_path, clock):
+    (root / "t.py").write_text("print(1)\n")
+    async with running(root, tmp_path / "h.db", clock) as registry:
+        room = await registry.open_session("t.py", "file")
+        alice = Peer("file", "alice")
+        alice.connect(room)
+        settle(alice)
+        alice.doc.get("source", type=type(alice.ydoc.ydoc["source"])).insert(0, "# hi\n")
+        settle(alice)
+
+        alice.disconnect()
+        await room.save()  # waits for the save the departure started (same lock)
+
+        assert (root / "t.py").read_text() == "# hi\nprint(1)\n"
+
+
+async def test_an_outside_edit_is_merged_as_the_disk_author_and_unsaved_edits_survive(root, tmp_path, clock):
+    (root / "t.py").write_text("line one\nline two\nline three\n")
+    async with running(root, tmp_path / "h.db", clock) as registry:
+        room = await registry.open_session("t.py", "file")
+        alice = Peer("file", "alice")
+        alice.connect(room)
+        settle(alice)
+        text = alice.ydoc.ydoc["source"]
+        text.insert(len("line one"), " (alice)")  # unsaved collaborative edit
+        settle(alice)
+
+        (root / "t.py").write_text("line one\nline two\nline three\nline four (git pull)\n")
+        assert await room.check_disk()
+        settle(alice)
+
+        expected = "line one (alice)\nline two\nline three\nline four (git pull)\n"
+        assert str(text) == expected
+        assert (root / "t.py").read_text() == expected
+        rows = await registry.store.update_rows(room.doc_id)
+        assert "disk" in {r["author"] for r in rows}
+
+
+async def test_an_outside_edit_repeating_our_unsaved_change_is_not_duplicated(root, tmp_path, clock):
+    (root / "t.py").write_text("a\nb\n")
+    async with running(root, tmp_path / "h.db", clock) as registry:
+        room = await registry.open_session("t.py", "file")
+        alice = Peer("file", "alice")
+        alice.connect(room)
+        settle(alice)
+        alice.ydoc.ydoc["source"].insert(2, "X\n")
+        settle(alice)
+
+        (root / "t.py").write_text("a\nX\nb\n")  # e.g. the same fix arrived through git
+        await room.check_disk()
+
+        assert str(room.ydoc.ydoc["source"]) == "a\nX\nb\n"
+
+
+async def test_an_idle_room_is_saved_then_evicted(root, tmp_path, clock):
+    (root / "a.ipynb").write_text(json.dumps(make_notebook("x")))
+    async with running(root, tmp_path / "h.db", clock, idle_timeout_seconds=30.0) as registry:
+        room = await registry.open_session("a.ipynb", "notebook")
+        alice = Peer("notebook", "alice")
+        alice.connect(room)
+        settle(alice)
+        type_into(alice, 0, 1, "yz")
+        settle(alice)
+        alice.disconnect()
+
+        clock.advance(10)
+        assert await registry.evict_idle() == []
+        clock.advance(25)
+        assert await registry.evict_idle() == [room.doc_id]
+
+        assert room.doc_id not in registry.rooms
+        assert disk_sources(root / "a.ipynb") == ["xyz"]
+
+
+async def test_a_room_whose_store_write_fails_is_kept_and_retried(root, tmp_path, clock):
+    (root / "a.ipynb").write_text(json.dumps(make_notebook("x")))
+    db = tmp_path / "h.db"
+    async with running(root, db, clock, idle_timeout_seconds=1.0) as registry:
+        room = await registry.open_session("a.ipynb", "notebook")
+        alice = Peer("notebook", "alice")
+        alice.connect(room)
+        settle(alice)
+        blocker = sqlite3.connect(db, isolation_level=None)
+        blocker.execute("BEGIN EXCLUSIVE")  # another process holds the database
+        try:
+            type_into(alice, 0, 1, "y")
+            settle(alice)
+            alice.disconnect()
+            clock.advance(5)
+
+            assert await registry.evict_idle() == []
+            assert room.doc_id in registry.rooms
+            assert not room.durable
+        finally:
+            blocker.execute("ROLLBACK")
+            blocker.close()
+
+        await registry.store.flush(attempts=3)
+        assert room.durable
+        assert await registry.evict_idle() == [room.doc_id]
+
+    async with running(root, db, clock) as registry:
+        room = await registry.open_session("a.ipynb", "notebook")
+        assert room.content()["cells"][0]["source"] == "xy"
+
+
+async def test_a_client_from_another_epoch_is_told_to_reload_and_not_merged(root, tmp_path, clock):
+    (root / "a.ipynb").write_text(json.dumps(make_notebook("x")))
+    async with running(root, tmp_path / "h.db", clock) as registry:
+        room = await registry.open_session("a.ipynb", "notebook")
+        stale = Peer("notebook", "mallory")
+
+        with pytest.raises(StaleEpoch):
+            stale.connect(room, epoch="0123456789abcdef")
+
+        assert stale.channel.outbox, "the reload event is sent before the close"
+        stale.handle(stale.channel.outbox[0])
+        assert stale.events == [{"type": "reload", "reason": stale.events[0]["reason"], "epoch": room.epoch}]
+        assert room.clients == {}
+
+
+async def test_a_rejected_update_leaves_the_room_and_others_untouched(root, tmp_path, clock):
+    (root / "a.ipynb").write_text(json.dumps(make_notebook("x")))
+    async with running(root, tmp_path / "h.db", clock) as registry:
+        room = await registry.open_session("a.ipynb", "notebook")
+        alice, bob = Peer("notebook", "alice"), Peer("notebook", "bob")
+        alice.connect(room)
+        bob.connect(room)
+        settle(alice, bob)
+        before = room.doc.get_update()
+        seq = registry.store.last_seq(room.doc_id)
+
+        with pytest.raises(ProtocolError):
+            room.receive(alice.channel, encode_sync_update(b"\x05\xff\xff\xff"))
+
+        assert room.doc.get_update() == before
+        assert registry.store.last_seq(room.doc_id) == seq
+        assert bob.channel.outbox == []
+
+
+async def test_awareness_carries_the_server_identity_and_only_the_senders_own_state(root, tmp_path, clock):
+    (root / "a.ipynb").write_text(json.dumps(make_notebook("x")))
+    async with running(root, tmp_path / "h.db", clock) as registry:
+        room = await registry.open_session("a.ipynb", "notebook")
+        alice, bob = Peer("notebook", "alice"), Peer("notebook", "bob")
+        alice.connect(room)
+        bob.connect(room)
+        settle(alice, bob)
+        forged = {"user": {"name": "Bob"}, "cursor": 3}
+        alice.to_room.append(encode_awareness(encode_awareness_update([AwarenessEntry(alice.doc.client_id, 1, forged)])))
+        settle(alice, bob)
+        bob.to_room.append(encode_awareness(encode_awareness_update([AwarenessEntry(bob.doc.client_id, 1, {})])))
+        # bob tries to speak for alice too
+        bob.to_room.append(encode_awareness(encode_awareness_update([AwarenessEntry(alice.doc.client_id, 9, None)])))
+        settle(alice, bob)
+
+        seen = bob.awareness[alice.doc.client_id]
+        assert seen["user"]["username"] == "alice" and seen["cursor"] == 3
+        assert alice.awareness[bob.doc.client_id]["user"]["username"] == "bob"
+
+        alice.disconnect()
+        settle(bob)
+        assert bob.awareness[alice.doc.client_id] is None
+
+
+async def test_one_file_never_gets_two_rooms_of_different_types(root, tmp_path, clock):
+    (root / "a.ipynb").write_text(json.dumps(make_notebook("x")))
+    async with running(root, tmp_path / "h.db", clock) as registry:
+        room = await registry.open_session("a.ipynb", "notebook")
+        Peer("notebook", "alice").connect(room)
+
+        with pytest.raises(Conflict, match="open as a notebook"):
+            await registry.open_session("a.ipynb", "file")
+
+
+async def test_opening_a_missing_file_is_not_found(root, tmp_path, clock):
+    async with running(root, tmp_path / "h.db", clock) as registry:
+        with pytest.raises(RoomNotFound):
+            await registry.open_session("nope.ipynb", "notebook")
+
+
+async def test_unknown_events_are_answered_and_the_connection_stays(root, tmp_path, clock):
+    (root / "a.ipynb").write_text(json.dumps(make_notebook("x")))
+    async with running(root, tmp_path / "h.db", clock) as registry:
+        room = await registry.open_session("a.ipynb", "notebook")
+        alice = Peer("notebook", "alice")
+        alice.connect(room)
+        settle(alice)
+
+        alice.to_room.append(encode_event({"type": "dance", "id": 4}))
+        settle(alice)
+
+        assert alice.events == [{"type": "error", "id": 4, "reason": "unknown event type 'dance'"}]
+        assert alice.connected
