@@ -82,7 +82,13 @@ class ContentsFiles:
             if status == 400:
                 raise UnreadableFile(f"{path} cannot be opened as {kind}: {getattr(exc, 'log_message', exc)}") from exc
             raise
-        return DiskContent(model["content"], fingerprint(model))
+        content = model["content"]
+        if kind == "notebook":
+            for cell in content.get("cells", []):
+                # the ContentsManager marks cells trusted for this reader; that is
+                # per-viewer state, not document content
+                cell.get("metadata", {}).pop("trusted", None)
+        return DiskContent(content, fingerprint(model))
 
     async def write(self, path: str, kind: str, content: Any) -> str:
         model: dict[str, Any] = {"type": kind, "content": content}

@@ -12,11 +12,12 @@ import asyncio
 import hashlib
 import logging
 import time
+import uuid
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from pycrdt import Doc, TransactionEvent, get_state
+from pycrdt import Array, Doc, TransactionEvent, get_state
 
 from . import documents
 from .disk import Files
@@ -148,13 +149,54 @@ class Room:
         self._save_timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self.save_error: BaseException | None = None
-        doc.observe(self._on_transaction)
+        self._structure_changed = False
+        self._subscriptions = [doc.observe(self._on_transaction)]
+        if self.kind == "notebook":
+            self._cells = doc.get("cells", type=Array)
+            self._cells.observe(self._on_cells_changed)
 
     # -- state --------------------------------------------------------------------------
 
     def _on_transaction(self, event: TransactionEvent) -> None:
         # runs at commit; the event dies with this callback, so copy the bytes now
         self._pending.append(event.update)
+
+    def _on_cells_changed(self, event: Any) -> None:
+        self._structure_changed = True
+
+    def _fix_duplicate_cells(self) -> None:
+        """Make cell ids unique again after concurrent moves.
+
+        @jupyter/ydoc moves a cell by deleting it and inserting a copy; two people
+        moving the same cell at once leave two copies. The later identical copy is
+        removed; a copy that was edited since keeps its content under a new id.
+        """
+        self._structure_changed = False
+        first: dict[str, int] = {}
+        repeated: list[tuple[int, int]] = []  # (index, index of the first copy)
+        for index, ycell in enumerate(self._cells):
+            cell_id = ycell.get("id")
+            if not isinstance(cell_id, str):
+                continue
+            if cell_id in first:
+                repeated.append((index, first[cell_id]))
+            else:
+                first[cell_id] = index
+        duplicates = [
+            (index, self._cells[index].to_py() == self._cells[original].to_py())
+            for index, original in repeated
+        ]
+        if not duplicates:
+            return
+        with self.doc.transaction(origin=SERVER_AUTHOR):
+            for index, identical in reversed(duplicates):
+                if identical:
+                    del self._cells[index]
+                else:
+                    self._cells[index]["id"] = str(uuid.uuid4())
+        log.info("room %s: fixed %d duplicated cell(s) after concurrent moves", self.doc_id, len(duplicates))
+        self._commit(SERVER_AUTHOR, "server")
+        self._structure_changed = False
 
     @property
     def unsaved(self) -> bool:
@@ -258,6 +300,8 @@ class Room:
             self._pending.clear()
             raise ProtocolError(f"update rejected: {exc}") from exc
         self._commit(client.identity.username, "client", sender=client.channel)
+        if self._structure_changed:
+            self._fix_duplicate_cells()
 
     def _commit(self, author: str, origin: str, *, sender: Channel | None = None) -> int:
         """Store and relay what the last transactions changed; return how many updates."""
@@ -376,6 +420,8 @@ class Room:
             with self.doc.transaction(origin=DISK_AUTHOR):
                 documents.merge_disk_change(self.kind, self.ydoc, base, theirs)
             changed = self._commit(DISK_AUTHOR, "disk")
+            if self._structure_changed:
+                self._fix_duplicate_cells()
             log.info("room %s: merged an outside change of %s (%d updates)", self.doc_id, self.path, changed)
         self.fingerprint = fingerprint
         if documents.same_content(self.kind, self.content(), theirs):

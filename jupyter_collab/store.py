@@ -360,18 +360,23 @@ class HistoryStore:
             return
         batch, self._queue = self._queue, []
         loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self._executor, self._write_sync, batch)
-        self._inflight = asyncio.ensure_future(future)
-        self._inflight.add_done_callback(lambda f: self._write_done(f, batch))
+        # resolved by _write_done once the outcome is recorded, so waiters never see
+        # a finished write whose bookkeeping has not happened yet
+        done: asyncio.Future[None] = loop.create_future()
+        done.add_done_callback(lambda f: f.cancelled() or f.exception())  # retrieved: logged below
+        self._inflight = done
+        work = loop.run_in_executor(self._executor, self._write_sync, batch)
+        work.add_done_callback(lambda f: self._write_done(f, batch, done))
 
-    def _write_done(self, future: asyncio.Future[None], batch: list[_Op]) -> None:
+    def _write_done(self, work: asyncio.Future[None], batch: list[_Op], done: asyncio.Future[None]) -> None:
         self._inflight = None
         docs = {op.doc_id for op in batch}
-        exc = future.exception()
+        exc = work.exception()
         if exc is None:
             for doc_id in docs:
                 self._failed.pop(doc_id, None)
             delay = self.write_interval_seconds
+            done.set_result(None)
         else:
             # Keep the batch, in order, ahead of anything queued since: nothing is dropped.
             self._queue = batch + self._queue
@@ -382,6 +387,7 @@ class HistoryStore:
                 self.path, len(batch), sorted(docs), self._retry_seconds, exc,
             )
             delay = self._retry_seconds
+            done.set_exception(exc)
         if self._queue and self._timer is None:
             loop = asyncio.get_running_loop()
             self._timer = loop.call_later(delay, self._start_write)

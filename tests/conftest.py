@@ -7,7 +7,21 @@ import json
 from pathlib import Path
 from typing import Any
 
+import os
+
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Fixed seeds in CI (reproducible runs); `--hypothesis-profile=extensive` for long runs.
+settings.register_profile(
+    "ci", derandomize=True, deadline=None, max_examples=40, stateful_step_count=60,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "extensive", deadline=None, max_examples=1500, stateful_step_count=120,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 pytest_plugins = ("pytest_jupyter.jupyter_server",)
 
