@@ -348,3 +348,39 @@ async def test_unknown_events_are_answered_and_the_connection_stays(root, tmp_pa
 
         assert alice.events == [{"type": "error", "id": 4, "reason": "unknown event type 'dance'"}]
         assert alice.connected
+
+
+async def test_arbitrary_bytes_from_a_client_never_change_the_document(root, tmp_path, clock):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from jupyter_collab.rooms import Identity
+
+    from .fakes import FakeChannel
+
+    (root / "a.ipynb").write_text(json.dumps(make_notebook("x = 1")))
+    async with running(root, tmp_path / "h.db", clock) as registry:
+        room = await registry.open_session("a.ipynb", "notebook")
+        witness = Peer("notebook", "alice")
+        witness.connect(room)
+        settle(witness)
+        before = room.content()
+        seq = registry.store.last_seq(room.doc_id)
+
+        @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+        @given(data=st.one_of(st.binary(max_size=80), st.binary(max_size=60).map(lambda b: b"\x00\x02" + bytes([len(b)]) + b)))
+        def feed(data: bytes) -> None:
+            channel = FakeChannel()
+            room.join(channel, Identity("mallory"), room.epoch)
+            try:
+                room.receive(channel, data)
+            except ProtocolError:
+                pass
+            finally:
+                room.leave(channel)
+            assert room.content() == before
+
+        feed()
+        assert registry.store.last_seq(room.doc_id) == seq
+        settle(witness)
+        assert witness.content() == before

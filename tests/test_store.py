@@ -1,0 +1,193 @@
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from pycrdt import Doc, Text
+
+from jupyter_collab.errors import SchemaTooNew
+from jupyter_collab.migrations import LATEST_VERSION
+from jupyter_collab.store import HistoryStore
+
+from .fakes import FakeClock
+
+
+def typing_updates(text: str) -> tuple[Doc, list[bytes]]:
+    doc = Doc()
+    doc["source"] = source = Text()
+    updates: list[bytes] = []
+    doc.observe(lambda ev: updates.append(ev.update))
+    for ch in text:
+        source += ch
+    return doc, updates
+
+
+async def opened(path: Path, **kwargs) -> HistoryStore:
+    store = HistoryStore(path, write_interval_seconds=0.001, **kwargs)
+    await store.open()
+    return store
+
+
+async def test_a_new_database_is_created_at_the_latest_schema(tmp_path):
+    store = await opened(tmp_path / "deep" / "h.sqlite")
+    await store.close()
+    db = sqlite3.connect(tmp_path / "deep" / "h.sqlite")
+    assert db.execute("SELECT MAX(version) FROM schema_migrations").fetchone()[0] == LATEST_VERSION
+
+
+async def test_a_newer_schema_is_refused_and_the_file_left_untouched(tmp_path):
+    path = tmp_path / "h.sqlite"
+    store = await opened(path)
+    await store.close()
+    db = sqlite3.connect(path)
+    db.execute("INSERT INTO schema_migrations VALUES (?, 0)", [LATEST_VERSION + 1])
+    db.commit()
+    db.close()
+    before = path.read_bytes()
+
+    store = HistoryStore(path)
+    with pytest.raises(SchemaTooNew, match="upgrade jupyter-collab"):
+        await store.open()
+
+    assert path.exists() and path.read_bytes() == before
+
+
+async def test_consecutive_updates_of_one_author_share_a_row_and_rebuild_exactly(tmp_path):
+    store = await opened(tmp_path / "h.sqlite")
+    base = Doc()
+    record = await store.create_document("/r", "t.py", "file", base.get_update(), mtime=None, hash=None)
+    doc, updates = typing_updates("hello world")
+    for u in updates:
+        store.append(record.doc_id, u, author="alice", client_ids=[doc.client_id])
+
+    rows = await store.update_rows(record.doc_id)
+    history = await store.load(record.doc_id)
+    await store.close()
+
+    assert len(rows) == 1 and rows[0]["n_updates"] == len(updates) and rows[0]["author"] == "alice"
+    rebuilt = Doc()
+    for u in history.updates:
+        rebuilt.apply_update(u)
+    assert str(rebuilt.get("source", type=Text)) == "hello world"
+
+
+async def test_authors_get_rows_of_their_own(tmp_path):
+    store = await opened(tmp_path / "h.sqlite")
+    record = await store.create_document("/r", "t.py", "file", Doc().get_update(), mtime=None, hash=None)
+    doc, updates = typing_updates("abcd")
+    for u, who in zip(updates, ["alice", "alice", "bob", "alice"]):
+        store.append(record.doc_id, u, author=who)
+    rows = await store.update_rows(record.doc_id)
+    await store.close()
+    assert [r["author"] for r in rows] == ["alice", "bob", "alice"]
+
+
+async def test_a_row_stops_coalescing_after_the_window(tmp_path):
+    clock = FakeClock()
+    store = HistoryStore(tmp_path / "h.sqlite", write_interval_seconds=0.001, coalesce_seconds=5, clock=clock)
+    await store.open()
+    record = await store.create_document("/r", "t.py", "file", Doc().get_update(), mtime=None, hash=None)
+    doc, updates = typing_updates("ab")
+    store.append(record.doc_id, updates[0], author="alice")
+    await store.flush()
+    clock.advance(6)
+    store.append(record.doc_id, updates[1], author="alice")
+    rows = await store.update_rows(record.doc_id)
+    await store.close()
+    assert len(rows) == 2
+
+
+async def test_the_document_as_of_a_save_point_can_be_rebuilt(tmp_path):
+    store = await opened(tmp_path / "h.sqlite")
+    record = await store.create_document("/r", "t.py", "file", Doc().get_update(), mtime=None, hash=None)
+    doc, updates = typing_updates("saved|later")
+    for u in updates[:6]:
+        store.append(record.doc_id, u, author="alice")
+    store.mark_saved(record.doc_id, store.last_seq(record.doc_id), mtime="m1", hash=None)
+    for u in updates[6:]:
+        store.append(record.doc_id, u, author="alice")
+
+    saved = await store.load(record.doc_id, upto_seq=6)
+    await store.close()
+
+    rebuilt = Doc()
+    for u in saved.updates:
+        rebuilt.apply_update(u)
+    assert str(rebuilt.get("source", type=Text)) == "saved|"
+
+
+async def test_compaction_folds_saved_history_and_keeps_authorship_totals(tmp_path):
+    store = await opened(tmp_path / "h.sqlite", coalesce_seconds=0.0, compaction_budget_bytes=None)
+    record = await store.create_document("/r", "t.py", "file", Doc().get_update(), mtime=None, hash=None)
+    doc, updates = typing_updates("x" * 300)
+    for i, u in enumerate(updates):
+        store.append(record.doc_id, u, author="alice" if i % 3 else "bob")
+    store.mark_saved(record.doc_id, store.last_seq(record.doc_id), mtime=None, hash=None)
+    totals_before = await store.authorship(record.doc_id)
+
+    folded = await store.compact(record.doc_id)
+    history = await store.load(record.doc_id)
+    totals_after = await store.authorship(record.doc_id)
+    await store.close()
+
+    assert folded == 300
+    assert history.rows == 1
+    assert totals_after == totals_before
+    assert {t.author: t.updates for t in totals_after} == {"alice": 200, "bob": 100}
+    rebuilt = Doc()
+    rebuilt.apply_update(history.updates[0])
+    assert str(rebuilt.get("source", type=Text)) == "x" * 300
+
+
+async def test_compaction_never_folds_past_the_last_save(tmp_path):
+    store = await opened(tmp_path / "h.sqlite", coalesce_seconds=0.0, compaction_budget_bytes=None)
+    record = await store.create_document("/r", "t.py", "file", Doc().get_update(), mtime=None, hash=None)
+    doc, updates = typing_updates("abcdef")
+    for u in updates[:3]:
+        store.append(record.doc_id, u, author="alice")
+    store.mark_saved(record.doc_id, 3, mtime=None, hash=None)
+    for u in updates[3:]:
+        store.append(record.doc_id, u, author="alice")
+
+    await store.compact(record.doc_id)
+    rows = await store.update_rows(record.doc_id)
+    await store.close()
+    assert [r["first_seq"] for r in rows] == [4, 5, 6]
+
+
+async def test_ten_thousand_keystrokes_stay_small_on_disk(tmp_path):
+    path = tmp_path / "h.sqlite"
+    store = await opened(path)
+    record = await store.create_document("/r", "t.py", "file", Doc().get_update(), mtime=None, hash=None)
+    doc, updates = typing_updates("k" * 10_000)
+    for u in updates:
+        store.append(record.doc_id, u, author="alice")
+    await store.close()
+    size = path.stat().st_size + sum(p.stat().st_size for p in tmp_path.glob("h.sqlite-*"))
+    # the incumbent's store grows by ~178 B per keystroke
+    assert size / 10_000 < 20
+
+
+async def test_renames_follow_files_and_folders(tmp_path):
+    store = await opened(tmp_path / "h.sqlite")
+    a = await store.create_document("/r", "a.ipynb", "notebook", Doc().get_update(), mtime=None, hash=None)
+    b = await store.create_document("/r", "dir/b.py", "file", Doc().get_update(), mtime=None, hash=None)
+    await store.rename_path("/r", "a.ipynb", "renamed.ipynb")
+    await store.rename_path("/r", "dir", "moved")
+    found_a = await store.find_document("/r", "renamed.ipynb")
+    found_b = await store.find_document("/r", "moved/b.py")
+    gone = await store.forget_path("/r", "moved")
+    await store.close()
+    assert found_a is not None and found_a.doc_id == a.doc_id
+    assert found_b is not None and found_b.doc_id == b.doc_id
+    assert gone == [b.doc_id]
+
+
+async def test_documents_of_different_server_roots_do_not_collide(tmp_path):
+    store = await opened(tmp_path / "h.sqlite")
+    one = await store.create_document("/one", "a.py", "file", Doc().get_update(), mtime=None, hash=None)
+    two = await store.create_document("/two", "a.py", "file", Doc().get_update(), mtime=None, hash=None)
+    assert (await store.find_document("/one", "a.py")).doc_id == one.doc_id
+    assert (await store.find_document("/two", "a.py")).doc_id == two.doc_id
+    await store.close()
