@@ -28,11 +28,11 @@ def wrap(kind: str, doc: Doc) -> YBaseDoc:
     return KINDS[kind](doc)
 
 
-def build(kind: str, content: Any) -> bytes:
-    """The whole document for ``content`` as one Yjs update (a fresh history)."""
+def build(kind: str, content: Any) -> Doc:
+    """A new document holding ``content`` (a fresh history, a random client id)."""
     doc = Doc()
     wrap(kind, doc).set(content)
-    return doc.get_update()
+    return doc
 
 
 def doc_from_updates(updates: Sequence[bytes]) -> Doc:

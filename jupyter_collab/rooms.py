@@ -584,12 +584,10 @@ class RoomRegistry:
             room = await self._load_from_store(record)
         else:
             disk = await self.files.read(path, kind)
-            snapshot = documents.build(kind, disk.content)
+            doc = documents.build(kind, disk.content)
             record = await self.store.create_document(
-                self.root, path, kind, snapshot, mtime=disk.fingerprint, hash=None
+                self.root, path, kind, doc.get_update(), mtime=disk.fingerprint, hash=None
             )
-            doc = Doc()
-            doc.apply_update(snapshot)
             room = self._make_room(record, doc, saved_seq=0, fingerprint=disk.fingerprint)
             log.info("room %s: built %s as a %s from disk, epoch %s", record.doc_id, path, kind, record.epoch)
         self.rooms[room.doc_id] = room

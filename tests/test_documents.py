@@ -64,9 +64,7 @@ def notebook(*cells):
 
 
 def live(nb) -> YNotebook:
-    doc = Doc()
-    doc.apply_update(documents.build("notebook", nb))
-    return documents.wrap("notebook", doc)
+    return documents.wrap("notebook", documents.build("notebook", nb))
 
 
 def sources(ynb):

@@ -10,7 +10,6 @@
 //   dump                {"text"}
 //   wait {text, timeout_ms}  until the text equals `text`: {"ok": true|false, "text"}
 //   awareness {state}   set the local awareness state
-//   peers               {"states": {clientID: state}} as this client sees them
 //   connect             provider.connect()
 //   quit                destroy the provider, wait for the socket to close, exit 0
 // Events are lines too: hello {clientID}, status, synced, connection-close {code, reason},
@@ -79,7 +78,6 @@ const commands = {
     text: text.toString()
   }),
   awareness: ({ state }) => { provider.awareness.setLocalState(state) },
-  peers: () => ({ states: Object.fromEntries(provider.awareness.getStates()) }),
   connect: () => { provider.connect() },
   quit: async () => {
     const ws = provider.ws
