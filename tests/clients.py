@@ -123,15 +123,18 @@ class YClient:
     # -- waiting ------------------------------------------------------------------------
 
     async def wait_for(self, condition: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
-        async def loop() -> None:
-            while not condition():
-                self._changed.clear()
-                await self._changed.wait()
-
-        try:
-            await asyncio.wait_for(loop(), timeout)
-        except asyncio.TimeoutError:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}") from None
+        """Wait until ``condition()`` holds: re-checked after every message this client
+        receives, and at least every 50 ms for conditions on server state."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not condition():
+            if loop.time() > deadline:
+                raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+            self._changed.clear()
+            try:
+                await asyncio.wait_for(self._changed.wait(), 0.05)
+            except asyncio.TimeoutError:
+                pass  # re-check: the condition may depend on the server, not on a message
 
     async def wait_synced(self) -> None:
         await self.wait_for(lambda: self.synced, what="sync step 2")
