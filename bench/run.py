@@ -379,11 +379,11 @@ async def bench_store(ws: Workspace, side: str, edits: int, rate: float, settle_
         first, last = await type_keys(writer, edits, rate, backspace_share=0.2, seed=7)
         out["achieved_rate"] = (edits - 1) / max(last - first, 1e-9)
         typed_at = time.monotonic()
-        size, growing, _ = await wait_store_settled(server, quiet=5.0, timeout=settle_timeout)
+        size, growing, last_change = await wait_store_settled(server, quiet=5.0, timeout=settle_timeout)
         out["live_after_bytes"] = size
         out["still_growing"] = growing
-        # when the store last changed, counted from the last keystroke
-        out["settled_after_s"] = max(0.0, time.monotonic() - typed_at - 5.0) if not growing else None
+        # when the store files last changed, counted from the last keystroke
+        out["settled_after_s"] = None if growing else last_change
         out["waited_s"] = time.monotonic() - typed_at
         writer.close()
         await asyncio.sleep(0.5)
