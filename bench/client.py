@@ -121,7 +121,9 @@ class WebSocket(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.handshake.done():
-            self.handshake.set_exception(WebSocketError(f"connection lost during the handshake: {exc}"))
+            self.handshake.set_exception(
+                WebSocketError(f"connection lost during the handshake: {exc}")
+            )
         if not self.closed.done():
             self.closed.set_result(self.close_code)
 
@@ -138,7 +140,9 @@ class WebSocket(asyncio.Protocol):
             self._buf.clear()
             status = head.split("\r\n", 1)[0]
             if " 101 " not in status + " ":
-                self.handshake.set_exception(WebSocketError(f"upgrade refused: {status} {rest[:300]!r}"))
+                self.handshake.set_exception(
+                    WebSocketError(f"upgrade refused: {status} {rest[:300]!r}")
+                )
                 self.transport.close()  # type: ignore[union-attr]
                 return
             self._upgraded = True
@@ -245,7 +249,9 @@ async def connect(
     ws = WebSocket(on_message)
     if bind is not None:
         bind(ws)
-    transport, _ = await asyncio.wait_for(loop.create_connection(lambda: ws, LOOPBACK, port), timeout)
+    transport, _ = await asyncio.wait_for(
+        loop.create_connection(lambda: ws, LOOPBACK, port), timeout
+    )
     key = base64.b64encode(os.urandom(16)).decode()
     lines = [
         f"GET {path} HTTP/1.1",
@@ -269,7 +275,12 @@ async def connect(
 
 
 async def http_request(
-    port: int, method: str, path: str, headers: dict[str, str], body: bytes = b"", timeout: float = 60.0
+    port: int,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    body: bytes = b"",
+    timeout: float = 60.0,
 ) -> tuple[int, bytes]:
     """One HTTP/1.1 request on a fresh connection (``Connection: close``): (status, body)."""
 

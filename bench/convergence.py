@@ -24,8 +24,16 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=None, help="fixed Hypothesis seed")
     args = parser.parse_args()
     command = [
-        sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "timeout=3600",
-        "--hypothesis-show-statistics", "tests/test_convergence.py",
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-o",
+        "timeout=3600",
+        "--hypothesis-show-statistics",
+        "tests/test_convergence.py",
     ]
     if args.seed is not None:
         command.append(f"--hypothesis-seed={args.seed}")

@@ -24,8 +24,17 @@ from array import array
 from typing import Any
 
 import psutil
-
-from client import STEP1_EMPTY, STEP2_EMPTY, STEP1, STEP2, SYNC, UPDATE, WebSocket, connect, read_var_uint
+from client import (
+    STEP1,
+    STEP1_EMPTY,
+    STEP2,
+    STEP2_EMPTY,
+    SYNC,
+    UPDATE,
+    WebSocket,
+    connect,
+    read_var_uint,
+)
 
 
 class Reader:
@@ -99,7 +108,9 @@ async def _connect_readers(spec: dict[str, Any]) -> tuple[list[Reader], list[str
         reader = Reader(spec["writer"], verify=(i == 0))
         async with sem:
             try:
-                ws = await connect(spec["port"], spec["path"], spec["headers"], reader.on_message, bind=reader.bind)
+                ws = await connect(
+                    spec["port"], spec["path"], spec["headers"], reader.on_message, bind=reader.bind
+                )
                 ws.send(STEP1_EMPTY)
                 await asyncio.wait_for(reader.synced, spec.get("timeout", 60))
                 readers.append(reader)
@@ -173,7 +184,9 @@ def percentile(sorted_values: list[float], p: float) -> float:
     return sorted_values[min(rank, len(sorted_values)) - 1]
 
 
-def delivery_stats(send_times: dict[int, float], per_reader: list[tuple[bytes, bytes]]) -> dict[str, Any]:
+def delivery_stats(
+    send_times: dict[int, float], per_reader: list[tuple[bytes, bytes]]
+) -> dict[str, Any]:
     """Latency percentiles (ms) and lost / duplicated / out-of-order counts over all readers."""
     latencies: list[float] = []
     lost = dup = ooo = unknown = 0
@@ -184,7 +197,7 @@ def delivery_stats(send_times: dict[int, float], per_reader: list[tuple[bytes, b
         times.frombytes(times_raw)
         seen: set[int] = set()
         prev = -1
-        for clock, t in zip(clocks, times):
+        for clock, t in zip(clocks, times, strict=True):
             if clock in seen:
                 dup += 1
                 continue

@@ -10,7 +10,18 @@ from pathlib import Path
 from typing import Any
 
 _NAMES = ["df", "model", "result", "values", "frame", "series", "table", "score", "items", "data"]
-_FUNCS = ["load", "clean", "fit", "evaluate", "transform", "summarize", "plot", "merge", "split", "scale"]
+_FUNCS = [
+    "load",
+    "clean",
+    "fit",
+    "evaluate",
+    "transform",
+    "summarize",
+    "plot",
+    "merge",
+    "split",
+    "scale",
+]
 
 
 def _lines(text: str) -> list[str]:
@@ -24,14 +35,16 @@ def _code_cell(i: int, rng: random.Random) -> dict[str, Any]:
     source = "\n".join(
         [
             f"# step {i}: {func} the {name}",
-            f"{name}_{i} = {func}({name}, window={rng.randint(2, 64)}, seed={rng.randint(0, 9999)})",
+            f"{name}_{i} = {func}({name}, window={rng.randint(2, 64)}, "
+            f"seed={rng.randint(0, 9999)})",
             f"stats_{i} = {{k: round(v, 4) for k, v in {name}_{i}.items() if v is not None}}",
             f"print(f'{func} {name} {{len(stats_{i})}} keys', sorted(stats_{i})[:5])",
             f"stats_{i}",
         ]
     )
     stream = "\n".join(
-        f"{func} {name} {rng.randint(10, 999)} keys ['a{rng.randint(0, 99)}', 'b{rng.randint(0, 99)}', 'c{rng.randint(0, 99)}']"
+        f"{func} {name} {rng.randint(10, 999)} keys "
+        f"['a{rng.randint(0, 99)}', 'b{rng.randint(0, 99)}', 'c{rng.randint(0, 99)}']"
         for _ in range(5)
     )
     result = "{" + ", ".join(f"'k{j}': {rng.random():.6f}" for j in range(14)) + "}"
@@ -59,7 +72,10 @@ def _markdown_cell(i: int, rng: random.Random) -> dict[str, Any]:
         "cell_type": "markdown",
         "id": f"cell-{i:05d}",
         "metadata": {},
-        "source": _lines(f"## Section {i}\n\n{words}\n\n* item {rng.randint(0, 999)}\n* item {rng.randint(0, 999)}"),
+        "source": _lines(
+            f"## Section {i}\n\n{words}\n\n"
+            f"* item {rng.randint(0, 999)}\n* item {rng.randint(0, 999)}"
+        ),
     }
 
 
@@ -69,7 +85,11 @@ def notebook(n_cells: int, seed: int = 0) -> dict[str, Any]:
     return {
         "cells": cells,
         "metadata": {
-            "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
+            "kernelspec": {
+                "display_name": "Python 3 (ipykernel)",
+                "language": "python",
+                "name": "python3",
+            },
             "language_info": {"name": "python", "version": "3.11.7"},
         },
         "nbformat": 4,

@@ -13,14 +13,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import math
 import multiprocessing
 import os
 import random
 import shutil
 import signal
 import sqlite3
-import statistics
 import sys
 import tempfile
 import time
@@ -46,6 +44,7 @@ import fanout  # noqa: E402
 import servers  # noqa: E402
 from client import DocClient  # noqa: E402
 from notebooks import write_notebook  # noqa: E402
+from report import build_report  # noqa: E402
 from servers import OURS, THEIRS, Server, log, wait_store_settled  # noqa: E402
 
 SIDES = (OURS, THEIRS)
@@ -67,7 +66,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "open_reps": 3,
         "fan_grid": [(r, n) for r in (100, 500) for n in (10, 50, 100)],
         "fan_seconds": 5.0,
-        "fan_reps": 1,
+        "fan_reps": 3,
         "store_edits": 2000,
         "store_rate": 100.0,
         "store_settle_timeout": 180.0,
@@ -86,14 +85,6 @@ PROFILES: dict[str, dict[str, Any]] = {
         "rss_rooms": 100,
     },
 }
-
-BUDGETS = {
-    "cold_open_5000_ratio": 0.35,
-    "fanout_p99_100x100_ratio": 0.25,
-    "fanout_p99_500x50_ours_ms": 100.0,
-    "store_bytes_per_key_ratio": 0.3,
-}
-
 
 # -- helpers ----------------------------------------------------------------------------------
 
@@ -158,11 +149,6 @@ async def type_keys(
     return writer.sent[-count][1], writer.sent[-1][1]
 
 
-def median(values: list[float]) -> float:
-    values = [v for v in values if v is not None and not math.isnan(v)]
-    return statistics.median(values) if values else math.nan
-
-
 def table_counts(db: Path, queries: dict[str, str]) -> dict[str, Any]:
     if not db.exists():
         return {}
@@ -218,9 +204,11 @@ async def bench_open(ws: Workspace, side: str, cells: int, rep: int) -> dict[str
         result["step2_bytes"] = client.step2_bytes
         client.close()
         await asyncio.sleep(0.2)
-        result["store_bytes_after_first"], result["store_still_growing"], _ = await wait_store_settled(
-            server, quiet=1.0, timeout=60.0
-        )
+        (
+            result["store_bytes_after_first"],
+            result["store_still_growing"],
+            _,
+        ) = await wait_store_settled(server, quiet=1.0, timeout=60.0)
     finally:
         result["first_stop_clean"] = server.stop()
     # a fresh process whose store already holds the file; then the same room, warm
@@ -246,6 +234,7 @@ class ReaderPool:
 
     def __init__(self, processes: int = 2) -> None:
         ctx = multiprocessing.get_context("spawn")
+        self.broken = False  # a request timed out: replies may be out of step, start afresh
         self.conns = []
         self.procs = []
         for _ in range(processes):
@@ -263,10 +252,15 @@ class ReaderPool:
                 return None
             conn.send(message)
             if not await loop.run_in_executor(None, conn.poll, timeout):
-                raise TimeoutError(f"reader process did not answer {message[0]!r} within {timeout}s")
+                self.broken = True
+                raise TimeoutError(
+                    f"reader process did not answer {message[0]!r} within {timeout}s"
+                )
             return conn.recv()[1]
 
-        return list(await asyncio.gather(*(one(c, m) for c, m in zip(self.conns, messages))))
+        return list(
+            await asyncio.gather(*(one(c, m) for c, m in zip(self.conns, messages, strict=True)))
+        )
 
     def cpu(self) -> float:
         import psutil
@@ -278,7 +272,7 @@ class ReaderPool:
         return total
 
     def close(self) -> None:
-        for conn, proc in zip(self.conns, self.procs):
+        for conn, proc in zip(self.conns, self.procs, strict=True):
             try:
                 conn.send(("quit", None))
             except (OSError, ValueError):
@@ -303,7 +297,12 @@ async def bench_fanout(
         _, writer = await open_doc(server, "nb.ipynb")
         ws_path = await server.open_session("nb.ipynb")
         shares = [n - n // 2, n // 2]
-        spec = {"port": server.port, "path": ws_path, "headers": server.headers, "writer": writer.doc.client_id}
+        spec = {
+            "port": server.port,
+            "path": ws_path,
+            "headers": server.headers,
+            "writer": writer.doc.client_id,
+        }
         replies = await pool.ask_all(
             [("connect", {**spec, "n": k}) if k else None for k in shares], timeout=180.0
         )
@@ -319,12 +318,17 @@ async def bench_fanout(
         sent = writer.sent[base:]
         last_clock = sent[-1][0]
         datas = await pool.ask_all(
-            [("collect", {"last_clock": last_clock, "timeout": 120.0}) if k else None for k in shares],
+            [
+                ("collect", {"last_clock": last_clock, "timeout": 120.0}) if k else None
+                for k in shares
+            ],
             timeout=240.0,
         )
         cpu1, gen1, main1 = server.cpu_seconds(), pool.cpu(), time.process_time()
         t1 = max(d["done_at"] for d in datas if d)
-        per_reader = [(c, t) for d in datas if d for c, t in zip(d["clocks"], d["times"])]
+        per_reader = [
+            (c, t) for d in datas if d for c, t in zip(d["clocks"], d["times"], strict=True)
+        ]
         stats = fanout.delivery_stats({c: t for c, t in sent if c is not None}, per_reader)
         expected_text = str(writer.cell_source(0))
         verified = [d["verifier_text"] == expected_text for d in datas if d]
@@ -356,7 +360,9 @@ async def bench_fanout(
 # -- 3. store growth --------------------------------------------------------------------------
 
 
-async def bench_store(ws: Workspace, side: str, edits: int, rate: float, settle_timeout: float) -> dict[str, Any]:
+async def bench_store(
+    ws: Workspace, side: str, edits: int, rate: float, settle_timeout: float
+) -> dict[str, Any]:
     server = ws.server(side, "store")
     server.root.mkdir(parents=True)
     shutil.copyfile(ws.notebook(100), server.root / "nb.ipynb")
@@ -379,7 +385,9 @@ async def bench_store(ws: Workspace, side: str, edits: int, rate: float, settle_
         first, last = await type_keys(writer, edits, rate, backspace_share=0.2, seed=7)
         out["achieved_rate"] = (edits - 1) / max(last - first, 1e-9)
         typed_at = time.monotonic()
-        size, growing, last_change = await wait_store_settled(server, quiet=5.0, timeout=settle_timeout)
+        size, growing, last_change = await wait_store_settled(
+            server, quiet=5.0, timeout=settle_timeout
+        )
         out["live_after_bytes"] = size
         out["still_growing"] = growing
         # when the store files last changed, counted from the last keystroke
@@ -434,284 +442,114 @@ async def bench_rss(ws: Workspace, side: str, rooms: int) -> dict[str, Any]:
     return out
 
 
-# -- report -------------------------------------------------------------------------------------
+# -- main ------------------------------------------------------------------------------------
 
 
-def fmt(value: Any, unit: str = "", digits: int = 3) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return f"{value:,}{unit}"
-    if abs(value) >= 100:
-        return f"{value:,.0f}{unit}"
-    return f"{value:.{digits}g}{unit}"
-
-
-def ratio(ours: Any, theirs: Any) -> float:
+async def attempt(errors: list[str], what: str, coro: Any) -> Any:
+    """Run one measurement; log and record a failure instead of ending the bench."""
     try:
-        if theirs == 0 or ours is None or theirs is None:
-            return math.nan
-        return float(ours) / float(theirs)
-    except (TypeError, ValueError):
-        return math.nan
+        return await coro
+    except Exception as exc:
+        log(f"{what} failed: {type(exc).__name__}: {exc}")
+        errors.append(f"{what}: {type(exc).__name__}: {str(exc)[:300]}")
+        return None
 
 
-class Report:
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def add(self, text: str = "") -> None:
-        self.lines.append(text)
-
-    def table(self, header: list[str], rows: list[list[str]]) -> None:
-        self.add("| " + " | ".join(header) + " |")
-        self.add("|" + "|".join(" --- " for _ in header) + "|")
-        for row in rows:
-            self.add("| " + " | ".join(row) + " |")
-        self.add()
-
-    def text(self) -> str:
-        return "\n".join(self.lines)
-
-
-def side_row(label: str, ours: Any, theirs: Any, unit: str = "", extra: str = "") -> list[str]:
-    row = [label, fmt(ours, unit), fmt(theirs, unit), fmt(ratio(ours, theirs), "", 2)]
-    return row + ([extra] if extra is not None else [])
-
-
-def build_report(results: dict[str, Any], profile: str, meta: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    rep = Report()
-    rep.add(f"## jupyter-collab bench ({profile} profile), {meta['date']}")
-    rep.add()
-    rep.add(
-        f"ours: jupyter-collab {meta['ours'].get('jupyter-collab')} (jupyter_server {meta['ours'].get('jupyter_server')}, "
-        f"pycrdt {meta['ours'].get('pycrdt')}, tornado {meta['ours'].get('tornado')}); theirs: jupyter-collaboration "
-        f"{meta['theirs']} with its defaults. {meta['cpus']} cores. Ratio = ours / theirs (lower is better for all)."
-    )
-    rep.add()
-    budgets: dict[str, Any] = {}
-
-    opens = results.get("open")
-    if opens:
-        reps = meta["open_reps"]
-        rep.add(f"### 1. Open a notebook: session PUT -> SyncStep2 applied by the client (median of {reps}, seconds)")
-        rep.add(
-            "first = a never-seen file on a fresh server process; cold = a fresh server process whose history "
-            "store already holds the file (a previous process opened it once and was shut down cleanly); "
-            "warm = the room is already loaded (a second client)."
-        )
-        rep.add()
-        rows = []
-        for cells in meta["open_sizes"]:
-            for kind in ("first", "cold", "warm"):
-                o = median([r[kind] for r in opens[OURS][str(cells)]])
-                t = median([r[kind] for r in opens[THEIRS][str(cells)]])
-                rows.append(side_row(f"{cells} cells, {kind}", o, t, " s", ""))
-                if cells == 5000 and kind == "cold":
-                    budgets["cold"] = (o, t)
-            o = median([r["step2_bytes"] for r in opens[OURS][str(cells)]])
-            t = median([r["step2_bytes"] for r in opens[THEIRS][str(cells)]])
-            rows.append(side_row(f"{cells} cells, SyncStep2 bytes", int(o), int(t), " B", ""))
-        rep.table(["open", "ours", "theirs", "ours/theirs", "note"], [r[:4] + [""] for r in rows])
-        paths = [r.get("incumbent_paths") for rs in opens[THEIRS].values() for r in rs]
-        rep.add(f"Incumbent's own log at the cold opens (sum over runs): {merge_counts(paths)}.")
-        rep.add()
-
-    fans = results.get("fanout")
-    if fans:
-        rep.add(
-            f"### 2. Fan-out: 1 writer typing single characters into cell 0 of a 100-cell notebook for "
-            f"{meta['fan_seconds']:g} s, N readers over 2 processes (median of {meta['fan_reps']})"
-        )
-        rep.add(
-            "latency = writer send -> reader has the update (ms); CPU/delivery = server CPU seconds / "
-            "(updates x N); loss = lost/duplicated/out-of-order deliveries, ours/theirs (must be 0)."
-        )
-        rep.add()
-        rows = []
-        for rate, n in meta["fan_grid"]:
-            key = f"{rate}x{n}"
-            o, t = fans[OURS].get(key), fans[THEIRS].get(key)
-            if not o or not t:
-                continue
-            om, tm = median_runs(o), median_runs(t)
-            rows.append(side_row(f"{rate}/s x {n}: p50 ms", om["p50_ms"], tm["p50_ms"]))
-            rows.append(side_row(f"{rate}/s x {n}: p99 ms", om["p99_ms"], tm["p99_ms"]))
-            rows.append(side_row(f"{rate}/s x {n}: server CPU per delivery", om["cpu_us_per_delivery"], tm["cpu_us_per_delivery"], " us"))
-            rows.append(side_row(f"{rate}/s x {n}: server CPU", om["server_cpu_pct"], tm["server_cpu_pct"], " %"))
-            loss = f"{loss_text(o)} / {loss_text(t)}"
-            rows[-4][-1] = (
-                f"loss {loss}; converged {fmt(all(r['converged'] for r in o))}/{fmt(all(r['converged'] for r in t))}; "
-                f"max {fmt(om['max_ms'])}/{fmt(tm['max_ms'])} ms; load generator {fmt(om['loadgen_cores'], '', 2)}/"
-                f"{fmt(tm['loadgen_cores'], '', 2)} cores; rate {fmt(om['achieved_rate'])}/{fmt(tm['achieved_rate'])}/s"
-            )
-            if (rate, n) == (100, 100):
-                budgets["fan100"] = (om["p99_ms"], tm["p99_ms"])
-            if (rate, n) == (500, 50):
-                budgets["fan500"] = (om["p99_ms"], tm["p99_ms"])
-        rep.table(["fan-out", "ours", "theirs", "ours/theirs", "note (ours/theirs)"], rows)
-
-    store = results.get("store")
-    if store:
-        o, t = store[OURS], store[THEIRS]
-        rep.add(
-            f"### 3. History store growth per keystroke: {o['edits']} single-char edits (80 % inserts, 20 % "
-            f"backspaces) into cell 0 of a 100-cell notebook at ~{o['rate']:g}/s"
-        )
-        rep.add(
-            "durable = store files (db + wal + journal) after a clean shutdown, minus the same files after the "
-            "file's first open and a clean shutdown; live = growth while the server runs, once the store stopped "
-            "growing (WAL pages included, so it overstates a WAL store)."
-        )
-        rep.add()
-        rows = [
-            side_row("bytes per keystroke, durable", o["durable_per_key"], t["durable_per_key"], " B"),
-            side_row("bytes per keystroke, live", o["live_per_key"], t["live_per_key"], " B"),
-            side_row("store after the first open", o["baseline_bytes"], t["baseline_bytes"], " B"),
-            side_row("store after the edits, closed", o["closed_bytes"], t["closed_bytes"], " B"),
-            side_row("store settled after the last keystroke", o["settled_after_s"], t["settled_after_s"], " s"),
-        ]
-        rows = [r + [""] for r in [x[:4] for x in rows]]
-        rows[0][-1] = (
-            f"still growing when we stopped waiting: {fmt(o['still_growing'])}/{fmt(t['still_growing'])} "
-            f"(waited {fmt(o['waited_s'])}/{fmt(t['waited_s'])} s)"
-        )
-        rows[3][-1] = f"rows ours {o['rows']}; theirs {t['rows']}"
-        rep.table(["store", "ours", "theirs", "ours/theirs", "note"], rows)
-        budgets["store"] = (o["durable_per_key"], t["durable_per_key"])
-
-    rss = results.get("rss")
-    if rss:
-        o, t = rss[OURS], rss[THEIRS]
-        mib = 1024 * 1024
-        rep.add(f"### 4. Server memory with {o['rooms']} open rooms (10-cell notebooks, one client each)")
-        rep.add()
-        rows = [
-            side_row("RSS idle, 0 rooms", o["rss_idle"] / mib, t["rss_idle"] / mib, " MiB"),
-            side_row("RSS with 1 room", o["rss_1"] / mib, t["rss_1"] / mib, " MiB"),
-            side_row(f"RSS with {o['rooms']} rooms", o["rss_all"] / mib, t["rss_all"] / mib, " MiB"),
-            side_row("RSS per extra room", o["per_extra_room"] / 1024, t["per_extra_room"] / 1024, " KiB"),
-            side_row(f"idle CPU with {o['rooms']} rooms", o["idle_cpu_pct"], t["idle_cpu_pct"], " %"),
-            side_row(f"time to open {o['rooms'] - 1} rooms one by one", o["open_all_s"], t["open_all_s"], " s"),
-        ]
-        rep.table(["memory", "ours", "theirs", "ours/theirs"], [r[:4] for r in rows])
-
-    # budgets
-    rep.add("### Budgets (information, not asserted)")
-    rep.add()
-    rows = []
-    summary: dict[str, Any] = {}
-
-    def budget(name: str, value: float, limit: float, text: str, detail: str) -> None:
-        ok = value <= limit if name != "fanout_p99_500x50_ours_ms" else value < limit
-        status = "-" if math.isnan(value) else ("pass" if ok else "FAIL")
-        summary[name] = {"value": value, "limit": limit, "status": status}
-        rows.append([text, detail, fmt(value, "", 3), status])
-
-    if "cold" in budgets:
-        o, t = budgets["cold"]
-        budget("cold_open_5000_ratio", ratio(o, t), BUDGETS["cold_open_5000_ratio"],
-               "cold open, 5000 cells: ours/theirs <= 0.35", f"{fmt(o)} s vs {fmt(t)} s")
-    if "fan100" in budgets:
-        o, t = budgets["fan100"]
-        budget("fanout_p99_100x100_ratio", ratio(o, t), BUDGETS["fanout_p99_100x100_ratio"],
-               "fan-out p99, 100 readers x 100/s: ours/theirs <= 0.25", f"{fmt(o)} ms vs {fmt(t)} ms")
-    if "fan500" in budgets:
-        o, t = budgets["fan500"]
-        budget("fanout_p99_500x50_ours_ms", o, BUDGETS["fanout_p99_500x50_ours_ms"],
-               "fan-out p99, 50 readers x 500/s: ours < 100 ms", f"theirs {fmt(t)} ms")
-    if "store" in budgets:
-        o, t = budgets["store"]
-        budget("store_bytes_per_key_ratio", ratio(o, t), BUDGETS["store_bytes_per_key_ratio"],
-               "store bytes per keystroke (durable): ours/theirs <= 0.3", f"{fmt(o)} B vs {fmt(t)} B")
-    if rows:
-        rep.table(["budget", "measured", "value", "status"], rows)
-    else:
-        rep.add("(no budget applies to the sections run)")
-    return rep.text(), summary
+async def run_all(
+    args: argparse.Namespace, prof: dict[str, Any], ws: Workspace, results: dict[str, Any]
+) -> None:
+    """Fill ``results`` section by section (so an interrupted run still reports)."""
+    errors: list[str] = results.setdefault("errors", [])
+    if "open" in args.only:
+        await run_open(prof, ws, results.setdefault("open", {}), errors)
+    if "fanout" in args.only:
+        await run_fanout(prof, ws, results.setdefault("fanout", {}), errors)
+    if "store" in args.only:
+        store = results.setdefault("store", {})
+        for side in SIDES:
+            edits, rate = prof["store_edits"], prof["store_rate"]
+            job = bench_store(ws, side, edits, rate, prof["store_settle_timeout"])
+            r = await attempt(errors, f"store {side}", job)
+            if r is not None:
+                store[side] = r
+                log(
+                    f"store {side}: durable {r['durable_per_key']:.1f} B/key, live "
+                    f"{r['live_per_key']:.1f} B/key, still growing {r['still_growing']}"
+                )
+    if "rss" in args.only:
+        rss = results.setdefault("rss", {})
+        for side in SIDES:
+            r = await attempt(errors, f"rss {side}", bench_rss(ws, side, prof["rss_rooms"]))
+            if r is not None:
+                rss[side] = r
+                log(
+                    f"rss {side}: idle {r['rss_idle'] / 2**20:.1f} MiB, "
+                    f"{r['rooms']} rooms {r['rss_all'] / 2**20:.1f} MiB"
+                )
 
 
-def merge_counts(items: list[dict[str, int] | None]) -> dict[str, int]:
-    total: dict[str, int] = {}
-    for item in items:
-        for k, v in (item or {}).items():
-            total[k] = total.get(k, 0) + v
-    return total
+async def run_open(
+    prof: dict[str, Any], ws: Workspace, out: dict[str, Any], errors: list[str]
+) -> None:
+    for side in SIDES:
+        out[side] = {str(c): [] for c in prof["open_sizes"]}
+    for rep in range(prof["open_reps"]):
+        for cells in prof["open_sizes"]:
+            for side in SIDES:
+                r = await attempt(errors, f"open {side} {cells}", bench_open(ws, side, cells, rep))
+                if r is not None:
+                    out[side][str(cells)].append(r)
+                    log(
+                        f"open {side} {cells} cells run {rep + 1}: first {r['first']:.3f} s, "
+                        f"cold {r['cold']:.3f} s, warm {r['warm']:.3f} s"
+                    )
 
 
-def median_runs(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    keys = ["p50_ms", "p99_ms", "max_ms", "cpu_us_per_delivery", "server_cpu_pct", "loadgen_cores", "achieved_rate"]
-    return {k: median([r[k] for r in runs]) for k in keys}
-
-
-def loss_text(runs: list[dict[str, Any]]) -> str:
-    lost = sum(r["lost"] for r in runs)
-    dup = sum(r["duplicated"] for r in runs)
-    ooo = sum(r["out_of_order"] for r in runs)
-    flag = " (timed out)" if any(r["timed_out"] for r in runs) else ""
-    return f"{lost}/{dup}/{ooo}{flag}"
-
-
-# -- main ---------------------------------------------------------------------------------------
-
-
-async def run_all(args: argparse.Namespace, prof: dict[str, Any], ws: Workspace) -> dict[str, Any]:
-    results: dict[str, Any] = {}
-    sections = args.only
-
-    if "open" in sections:
-        results["open"] = {side: {str(c): [] for c in prof["open_sizes"]} for side in SIDES}
-        for rep in range(prof["open_reps"]):
-            for cells in prof["open_sizes"]:
+async def run_fanout(
+    prof: dict[str, Any], ws: Workspace, out: dict[str, Any], errors: list[str]
+) -> None:
+    for side in SIDES:
+        out[side] = {}
+    pool = ReaderPool(2)
+    try:
+        for rep in range(prof["fan_reps"]):  # outermost: the runs of a config spread over time
+            for rate, n in prof["fan_grid"]:
                 for side in SIDES:
-                    r = await bench_open(ws, side, cells, rep)
-                    results["open"][side][str(cells)].append(r)
-                    log(f"open {side} {cells} cells run {rep + 1}: first {r['first']:.3f} s, "
-                        f"cold {r['cold']:.3f} s, warm {r['warm']:.3f} s")
-
-    if "fanout" in sections:
-        pool = ReaderPool(2)
-        try:
-            results["fanout"] = {side: {} for side in SIDES}
-            for rep in range(prof["fan_reps"]):
-                for rate, n in prof["fan_grid"]:
-                    for side in SIDES:
-                        r = await bench_fanout(ws, pool, side, rate, n, prof["fan_seconds"], rep)
-                        results["fanout"][side].setdefault(f"{rate}x{n}", []).append(r)
-                        log(f"fan-out {side} {rate}/s x {n}: p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, "
-                            f"{r['cpu_us_per_delivery']:.1f} us/delivery, lost {r['lost']}, dup {r['duplicated']}, "
-                            f"ooo {r['out_of_order']}, converged {r['converged']}, "
-                            f"load generator {r['loadgen_cores']:.2f} cores")
-        finally:
-            pool.close()
-
-    if "store" in sections:
-        results["store"] = {}
-        for side in SIDES:
-            r = await bench_store(ws, side, prof["store_edits"], prof["store_rate"], prof["store_settle_timeout"])
-            results["store"][side] = r
-            log(f"store {side}: durable {r['durable_per_key']:.1f} B/key, live {r['live_per_key']:.1f} B/key, "
-                f"still growing {r['still_growing']}, rows {r['rows']}")
-
-    if "rss" in sections:
-        results["rss"] = {}
-        for side in SIDES:
-            r = await bench_rss(ws, side, prof["rss_rooms"])
-            results["rss"][side] = r
-            log(f"rss {side}: idle {r['rss_idle'] / 2**20:.1f} MiB, {r['rooms']} rooms {r['rss_all'] / 2**20:.1f} MiB")
-    return results
+                    if pool.broken or not all(p.is_alive() for p in pool.procs):
+                        pool.close()
+                        pool = ReaderPool(2)
+                    job = bench_fanout(ws, pool, side, rate, n, prof["fan_seconds"], rep)
+                    r = await attempt(errors, f"fan-out {side} {rate}x{n}", job)
+                    if r is None:
+                        continue
+                    out[side].setdefault(f"{rate}x{n}", []).append(r)
+                    log(
+                        f"fan-out {side} {rate}/s x {n}: p50 {r['p50_ms']:.1f} ms, "
+                        f"p99 {r['p99_ms']:.1f} ms, {r['cpu_us_per_delivery']:.1f} us/delivery, "
+                        f"lost/dup/ooo {r['lost']}/{r['duplicated']}/{r['out_of_order']}, "
+                        f"converged {r['converged']}, readers {r['loadgen_cores']:.2f} cores"
+                    )
+    finally:
+        pool.close()
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="same as --profile quick")
     parser.add_argument("--profile", choices=sorted(PROFILES), default="full")
-    parser.add_argument("--only", default="open,fanout,store,rss",
-                        help="comma-separated sections to run (default: all)")
-    parser.add_argument("--keep", action="store_true", help="keep the temp dir (server logs, stores)")
-    parser.add_argument("--fan-seconds", type=float, help="override the profile's typing time per fan-out run")
+    parser.add_argument(
+        "--only",
+        default="open,fanout,store,rss",
+        help="comma-separated sections to run (default: all)",
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the temp dir (server logs, stores)"
+    )
+    parser.add_argument(
+        "--fan-seconds", type=float, help="override the profile's typing time per fan-out run"
+    )
     args = parser.parse_args()
     if args.quick:
         args.profile = "quick"
@@ -747,7 +585,7 @@ def main() -> int:
     try:
         meta["ours"] = servers.check_main_venv()
         meta["theirs"] = servers.ensure_incumbent_venv()
-        results = asyncio.run(run_all(args, prof, Workspace(base)))
+        asyncio.run(run_all(args, prof, Workspace(base), results))
     except KeyboardInterrupt as exc:
         log(f"interrupted ({exc}); stopping the servers started here")
     finally:
@@ -756,7 +594,7 @@ def main() -> int:
             log(f"kept {base}")
         else:
             shutil.rmtree(base, ignore_errors=True)
-    if not results:
+    if not any(results.get(k) for k in ("open", "fanout", "store", "rss")):
         return 0
     text, summary = build_report(results, args.profile, meta)
     print(text, flush=True)

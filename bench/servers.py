@@ -26,7 +26,6 @@ from typing import Any
 from urllib.parse import quote
 
 import psutil
-
 from client import LOOPBACK, put_json
 
 BENCH = Path(__file__).resolve().parent
@@ -49,7 +48,10 @@ def _incumbent_version() -> str | None:
     python = INCUMBENT_VENV / "bin" / "python"
     if not python.exists():
         return None
-    probe = "import importlib.metadata as m, jupyter_server_ydoc; print(m.version('jupyter-collaboration'))"
+    probe = (
+        "import importlib.metadata as m, jupyter_server_ydoc; "
+        "print(m.version('jupyter-collaboration'))"
+    )
     done = subprocess.run([str(python), "-c", probe], capture_output=True, text=True, timeout=120)
     return done.stdout.strip() if done.returncode == 0 else None
 
@@ -62,11 +64,20 @@ def ensure_incumbent_venv() -> str:
     log(f"creating {INCUMBENT_VENV} with {' '.join(INCUMBENT_REQUIREMENTS)} (about 30 s)")
     if not (INCUMBENT_VENV / "bin" / "python").exists():
         subprocess.run([sys.executable, "-m", "venv", str(INCUMBENT_VENV)], check=True, timeout=300)
-    pip = [str(INCUMBENT_VENV / "bin" / "python"), "-m", "pip", "install", "-q", *INCUMBENT_REQUIREMENTS]
+    pip = [
+        str(INCUMBENT_VENV / "bin" / "python"),
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        *INCUMBENT_REQUIREMENTS,
+    ]
     subprocess.run(pip, check=True, timeout=1200)
     version = _incumbent_version()
     if version != "5.0.4":
-        raise RuntimeError(f"{INCUMBENT_VENV}: expected jupyter-collaboration 5.0.4, found {version}")
+        raise RuntimeError(
+            f"{INCUMBENT_VENV}: expected jupyter-collaboration 5.0.4, found {version}"
+        )
     return version
 
 
@@ -79,10 +90,14 @@ def check_main_venv() -> dict[str, str]:
         "v['incumbent_installed'] = str(u.find_spec('jupyter_server_ydoc') is not None)\n"
         "print(json.dumps(v))"
     )
-    done = subprocess.run([str(python), "-c", probe], capture_output=True, text=True, timeout=120, check=True)
+    done = subprocess.run(
+        [str(python), "-c", probe], capture_output=True, text=True, timeout=120, check=True
+    )
     versions = dict(json.loads(done.stdout))
     if versions["incumbent_installed"] == "True":
-        raise RuntimeError(f"{MAIN_VENV} has jupyter_server_ydoc installed: ours must run without it")
+        raise RuntimeError(
+            f"{MAIN_VENV} has jupyter_server_ydoc installed: ours must run without it"
+        )
     return versions
 
 
@@ -209,7 +224,9 @@ class Server:
         deadline = time.monotonic() + ready_timeout
         while True:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.side} server exited with {self.proc.returncode}:\n{self.log_tail()}")
+                raise RuntimeError(
+                    f"{self.side} server exited with {self.proc.returncode}:\n{self.log_tail()}"
+                )
             try:
                 conn = http.client.HTTPConnection(LOOPBACK, self.port, timeout=5)
                 try:
@@ -221,7 +238,9 @@ class Server:
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"{self.side} server not ready after {ready_timeout}s:\n{self.log_tail()}")
+                raise RuntimeError(
+                    f"{self.side} server not ready after {ready_timeout}s:\n{self.log_tail()}"
+                )
             time.sleep(0.1)
         self.idle_wait = self.wait_idle()
 
@@ -254,7 +273,11 @@ class Server:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
     def log_text(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path and self.log_path.exists() else ""
+        return (
+            self.log_path.read_text(errors="replace")
+            if self.log_path and self.log_path.exists()
+            else ""
+        )
 
     # -- measurements --------------------------------------------------------------------
 
@@ -270,11 +293,16 @@ class Server:
     async def open_session(self, path: str, kind: str = "notebook") -> str:
         """PUT the session for ``path``; return the websocket path (with its query)."""
         if self.side == OURS:
-            reply = await put_json(self.port, f"/api/collab/session/{quote(path)}", self.token, {"type": kind})
+            reply = await put_json(
+                self.port, f"/api/collab/session/{quote(path)}", self.token, {"type": kind}
+            )
             return f"/{reply['room']}?epoch={quote(reply['epoch'])}"
         fmt = "json" if kind == "notebook" else "text"
         reply = await put_json(
-            self.port, f"/api/collaboration/session/{quote(path)}", self.token, {"format": fmt, "type": kind}
+            self.port,
+            f"/api/collaboration/session/{quote(path)}",
+            self.token,
+            {"format": fmt, "type": kind},
         )
         room = f"{reply['format']}:{reply['type']}:{reply['fileId']}"
         return f"/api/collaboration/room/{room}?sessionId={quote(reply['sessionId'])}"

@@ -14,8 +14,7 @@ from typing import Any
 
 from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Float, Int, Unicode, default, validate
-from traitlets import TraitError
+from traitlets import Float, Int, TraitError, Unicode, default, validate
 
 from .disk import ContentsFiles
 from .handlers import route_table
@@ -132,6 +131,7 @@ class CollabApp(ExtensionApp):
         return value
 
     def initialize_settings(self) -> None:
+        assert self.serverapp is not None  # set by the extension manager before this runs
         # our modules log through the server's logger (same handlers, same level)
         package_log = logging.getLogger("jupyter_collab")
         package_log.parent = self.log
@@ -153,6 +153,7 @@ class CollabApp(ExtensionApp):
             disk_poll_interval_seconds=self.disk_poll_interval_seconds,
         )
         self._ready: asyncio.Future[None] | None = None
+        assert self.serverapp.event_logger is not None
         self.serverapp.event_logger.add_listener(
             schema_id=CONTENTS_SCHEMA, listener=self._on_contents_event
         )

@@ -6,6 +6,7 @@ Sync and async managers both work. Does not import jupyter_server or tornado.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -41,8 +42,15 @@ def fingerprint(model: dict[str, Any]) -> str:
 
 
 async def _maybe_await(value: Any) -> Any:
+    """Await an async ContentsManager call in a task of its own.
+
+    jupyter_server's async managers do file I/O in anyio worker threads, and anyio
+    stops a worker only when the task that first used it ends. Called from a
+    websocket's task, that worker would outlive the event loop at shutdown and the
+    process would never exit; a short task of its own ends with the call.
+    """
     if inspect.isawaitable(value):
-        return await value
+        return await asyncio.ensure_future(value)
     return value
 
 
@@ -80,7 +88,9 @@ class ContentsFiles:
             if status == 404:
                 raise RoomNotFound(f"no such file: {path}") from exc
             if status == 400:
-                raise UnreadableFile(f"{path} cannot be opened as {kind}: {getattr(exc, 'log_message', exc)}") from exc
+                raise UnreadableFile(
+                    f"{path} cannot be opened as {kind}: {getattr(exc, 'log_message', exc)}"
+                ) from exc
             raise
         content = model["content"]
         if kind == "notebook":

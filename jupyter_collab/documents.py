@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from jupyter_ydoc import YNotebook, YUnicode
@@ -24,19 +24,19 @@ def check_kind(kind: object) -> str:
     return str(kind)
 
 
-def wrap(kind: str, doc: Doc) -> YBaseDoc:
+def wrap(kind: str, doc: Doc[Any]) -> YBaseDoc:
     return KINDS[kind](doc)
 
 
-def build(kind: str, content: Any) -> Doc:
+def build(kind: str, content: Any) -> Doc[Any]:
     """A new document holding ``content`` (a fresh history, a random client id)."""
-    doc = Doc()
+    doc: Doc[Any] = Doc()
     wrap(kind, doc).set(content)
     return doc
 
 
-def doc_from_updates(updates: Sequence[bytes]) -> Doc:
-    doc = Doc()
+def doc_from_updates(updates: Sequence[bytes]) -> Doc[Any]:
+    doc: Doc[Any] = Doc()
     with doc.transaction():
         for update in updates:
             doc.apply_update(update)
@@ -93,7 +93,7 @@ def _ints(value: Any) -> Any:
     return value
 
 
-def _cell_to_py(ycell: Map) -> dict[str, Any]:
+def _cell_to_py(ycell: Map[Any]) -> dict[str, Any]:
     cell = ycell.to_py() or {}
     cell.pop("execution_state", None)
     return dict(_ints(cell))
@@ -290,7 +290,7 @@ def _source(cell: dict[str, Any]) -> str:
     return "".join(src) if isinstance(src, list) else str(src)
 
 
-def _merge_cell(ycell: Map, base: dict[str, Any] | None, theirs: dict[str, Any]) -> None:
+def _merge_cell(ycell: Map[Any], base: dict[str, Any] | None, theirs: dict[str, Any]) -> None:
     ours = _cell_to_py(ycell)
     base = base if base is not None else ours
     b_src, o_src, t_src = _source(base), _source(ours), _source(theirs)
@@ -301,8 +301,9 @@ def _merge_cell(ycell: Map, base: dict[str, Any] | None, theirs: dict[str, Any])
         t_val, b_val = theirs.get(key), base.get(key)
         if t_val == b_val or t_val == ours.get(key):
             continue
-        if t_val is None and key in ycell:
-            del ycell[key]
+        if t_val is None:
+            if key in ycell:
+                del ycell[key]
         elif key == "metadata":
             ycell[key] = Map(dict(t_val))
         elif key == "outputs":
@@ -311,7 +312,7 @@ def _merge_cell(ycell: Map, base: dict[str, Any] | None, theirs: dict[str, Any])
             ycell[key] = t_val
 
 
-def _youtput(output: dict[str, Any]) -> Map:
+def _youtput(output: dict[str, Any]) -> Map[Any]:
     out = dict(output)
     if out.get("output_type") == "stream":
         text = out.get("text", "")
@@ -326,13 +327,16 @@ def _assign_ids(
     by position within runs of changed cells; unmatched ones get new ids."""
     if all("id" in c for c in their_cells):
         return their_cells
-    key: Callable[[dict[str, Any]], tuple[str, str]] = lambda c: (c.get("cell_type", ""), _source(c))
+
+    def key(cell: dict[str, Any]) -> tuple[str, str]:
+        return (cell.get("cell_type", ""), _source(cell))
+
     matcher = difflib.SequenceMatcher(
         None, [key(c) for c in base_cells], [key(c) for c in their_cells], autojunk=False
     )
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag in ("equal", "replace"):
-            for bi, ti in zip(range(i1, i2), range(j1, j2)):
+            for bi, ti in zip(range(i1, i2), range(j1, j2), strict=False):
                 their_cells[ti].setdefault("id", base_cells[bi].get("id", str(uuid.uuid4())))
     for cell in their_cells:
         cell.setdefault("id", str(uuid.uuid4()))

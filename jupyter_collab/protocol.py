@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any, Union
+from typing import Any
 
 from .errors import ProtocolError
 
@@ -155,7 +155,7 @@ class EventMessage:
     event: dict[str, Any]
 
 
-Message = Union[SyncMessage, AwarenessMessage, AuthMessage, QueryAwarenessMessage, EventMessage]
+Message = SyncMessage | AwarenessMessage | AuthMessage | QueryAwarenessMessage | EventMessage
 
 
 def decode_message(data: bytes) -> Message:

@@ -55,8 +55,16 @@ DISK_AUTHOR = "disk"
 SERVER_AUTHOR = "server"
 
 _PALETTE = (
-    "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e",
-    "#17becf", "#e377c2", "#8c564b", "#bcbd22", "#7f7f7f",
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#9467bd",
+    "#ff7f0e",
+    "#17becf",
+    "#e377c2",
+    "#8c564b",
+    "#bcbd22",
+    "#7f7f7f",
 )
 
 
@@ -74,7 +82,10 @@ class Identity:
     def to_awareness(self) -> dict[str, Any]:
         name = self.display_name or self.name or self.username
         initials = self.initials or "".join(p[0] for p in name.split()[:2]).upper() or "?"
-        color = self.color or _PALETTE[int(hashlib.sha1(self.username.encode()).hexdigest(), 16) % len(_PALETTE)]
+        color = (
+            self.color
+            or _PALETTE[int(hashlib.sha1(self.username.encode()).hexdigest(), 16) % len(_PALETTE)]
+        )
         return {
             "username": self.username,
             "name": self.name or self.username,
@@ -118,7 +129,7 @@ class Room:
         self,
         *,
         record: DocumentRecord,
-        doc: Doc,
+        doc: Doc[Any],
         store: HistoryStore,
         files: Files,
         fanout: Fanout = send_each,
@@ -194,7 +205,11 @@ class Room:
                     del self._cells[index]
                 else:
                     self._cells[index]["id"] = str(uuid.uuid4())
-        log.info("room %s: fixed %d duplicated cell(s) after concurrent moves", self.doc_id, len(duplicates))
+        log.info(
+            "room %s: fixed %d duplicated cell(s) after concurrent moves",
+            self.doc_id,
+            len(duplicates),
+        )
         self._commit(SERVER_AUTHOR, "server")
         self._structure_changed = False
 
@@ -238,7 +253,9 @@ class Room:
         channel.send(encode_sync_step1(self.doc.get_state()))
         if self._awareness:
             channel.send(encode_awareness(encode_awareness_update(list(self._awareness.values()))))
-        log.debug("room %s: %s joined (%d clients)", self.doc_id, identity.username, len(self.clients))
+        log.debug(
+            "room %s: %s joined (%d clients)", self.doc_id, identity.username, len(self.clients)
+        )
         return client
 
     def leave(self, channel: Channel) -> None:
@@ -308,7 +325,9 @@ class Room:
         pending, self._pending = self._pending, []
         for update in pending:
             client_ids = list(decode_state_vector(get_state(update)))
-            self.store.append(self.doc_id, update, author=author, origin=origin, client_ids=client_ids)
+            self.store.append(
+                self.doc_id, update, author=author, origin=origin, client_ids=client_ids
+            )
             frame = encode_sync_update(update)
             self.fanout(frame, [c for c in self.clients if c is not sender])
         if pending:
@@ -318,7 +337,12 @@ class Room:
     def _on_awareness(self, client: Client, payload: bytes) -> None:
         entries = decode_awareness_update(payload)
         if client.awareness_ids is None:
-            taken = {cid for c in self.clients.values() if c is not client for cid in c.awareness_ids or ()}
+            taken = {
+                cid
+                for c in self.clients.values()
+                if c is not client
+                for cid in c.awareness_ids or ()
+            }
             client.awareness_ids = {e.client_id for e in entries if e.client_id not in taken}
         user = client.identity.to_awareness()
         accepted = []
@@ -345,19 +369,32 @@ class Room:
             self._spawn(self._save_for(client, event.get("id")), "save requested by a client")
         else:
             client.channel.send(
-                encode_event({"type": "error", "id": event.get("id"), "reason": f"unknown event type {kind!r}"})
+                encode_event(
+                    {
+                        "type": "error",
+                        "id": event.get("id"),
+                        "reason": f"unknown event type {kind!r}",
+                    }
+                )
             )
 
     async def _save_for(self, client: Client, request_id: Any) -> None:
         try:
             await self.save(force=True)
         except Exception as exc:
-            client.channel.send(encode_event({"type": "error", "id": request_id, "reason": f"save failed: {exc}"}))
+            client.channel.send(
+                encode_event({"type": "error", "id": request_id, "reason": f"save failed: {exc}"})
+            )
             raise
         client.channel.send(encode_event(self._saved_event(request_id)))
 
     def _saved_event(self, request_id: Any = None) -> dict[str, Any]:
-        return {"type": "saved", "id": request_id, "path": self.path, "fingerprint": self.fingerprint}
+        return {
+            "type": "saved",
+            "id": request_id,
+            "path": self.path,
+            "fingerprint": self.fingerprint,
+        }
 
     # -- disk ---------------------------------------------------------------------------
 
@@ -422,7 +459,12 @@ class Room:
             changed = self._commit(DISK_AUTHOR, "disk")
             if self._structure_changed:
                 self._fix_duplicate_cells()
-            log.info("room %s: merged an outside change of %s (%d updates)", self.doc_id, self.path, changed)
+            log.info(
+                "room %s: merged an outside change of %s (%d updates)",
+                self.doc_id,
+                self.path,
+                changed,
+            )
         self.fingerprint = fingerprint
         if documents.same_content(self.kind, self.content(), theirs):
             # the disk holds exactly the document: that is a save point, no rewrite needed
@@ -537,7 +579,9 @@ class RoomRegistry:
         path = record.path
         return await self._once(f"path:{path}", lambda: self._load_path(path, record.kind))
 
-    async def join(self, doc_id: str, channel: Channel, identity: Identity, epoch: str | None) -> Room:
+    async def join(
+        self, doc_id: str, channel: Channel, identity: Identity, epoch: str | None
+    ) -> Room:
         """Admit a connection to the room of ``doc_id`` (see ``Room.join``).
 
         A document id this server has no history for is a stale epoch too (the store
@@ -589,7 +633,13 @@ class RoomRegistry:
                 self.root, path, kind, doc.get_update(), mtime=disk.fingerprint, hash=None
             )
             room = self._make_room(record, doc, saved_seq=0, fingerprint=disk.fingerprint)
-            log.info("room %s: built %s as a %s from disk, epoch %s", record.doc_id, path, kind, record.epoch)
+            log.info(
+                "room %s: built %s as a %s from disk, epoch %s",
+                record.doc_id,
+                path,
+                kind,
+                record.epoch,
+            )
         self.rooms[room.doc_id] = room
         self._by_path[path] = room
         return room
@@ -597,7 +647,9 @@ class RoomRegistry:
     async def _load_from_store(self, record: DocumentRecord) -> Room:
         history = await self.store.load(record.doc_id)
         doc = documents.doc_from_updates(history.updates)
-        room = self._make_room(record, doc, saved_seq=record.saved_seq, fingerprint=record.saved_mtime)
+        room = self._make_room(
+            record, doc, saved_seq=record.saved_seq, fingerprint=record.saved_mtime
+        )
         try:
             await room.check_disk()
         except CollabError:
@@ -607,12 +659,15 @@ class RoomRegistry:
             log.warning("room %s: checking %s on disk failed: %s", room.doc_id, room.path, exc)
         log.info(
             "room %s: loaded %s from %d stored rows, epoch %s",
-            record.doc_id, record.path, history.rows, record.epoch,
+            record.doc_id,
+            record.path,
+            history.rows,
+            record.epoch,
         )
         return room
 
     def _make_room(
-        self, record: DocumentRecord, doc: Doc, *, saved_seq: int, fingerprint: str | None
+        self, record: DocumentRecord, doc: Doc[Any], *, saved_seq: int, fingerprint: str | None
     ) -> Room:
         return Room(
             record=record,

@@ -222,7 +222,14 @@ class HistoryStore:
         return DocumentRecord(*row) if row else None
 
     async def create_document(
-        self, root: str, path: str, kind: str, snapshot: bytes, *, mtime: str | None, hash: str | None
+        self,
+        root: str,
+        path: str,
+        kind: str,
+        snapshot: bytes,
+        *,
+        mtime: str | None,
+        hash: str | None,
     ) -> DocumentRecord:
         """Record a document built from disk, with a new epoch; committed on return.
 
@@ -248,7 +255,8 @@ class HistoryStore:
         db = self.db
         with atomic(db):
             old = db.execute(
-                "SELECT doc_id FROM documents WHERE root = ? AND path = ?", [record.root, record.path]
+                "SELECT doc_id FROM documents WHERE root = ? AND path = ?",
+                [record.root, record.path],
             ).fetchone()
             if old is not None:
                 # Keep the old history for inspection, detached from the path.
@@ -306,7 +314,10 @@ class HistoryStore:
         args = [root, path, len(prefix), prefix]
         with atomic(db):
             ids = [r[0] for r in db.execute(f"SELECT doc_id FROM documents WHERE {where}", args)]
-            db.execute(f"UPDATE documents SET path = NULL, deleted = ? WHERE {where}", [self._clock(), *args])
+            db.execute(
+                f"UPDATE documents SET path = NULL, deleted = ? WHERE {where}",
+                [self._clock(), *args],
+            )
         return ids
 
     # -- history: writing ---------------------------------------------------------------
@@ -368,7 +379,9 @@ class HistoryStore:
         work = loop.run_in_executor(self._executor, self._write_sync, batch)
         work.add_done_callback(lambda f: self._write_done(f, batch, done))
 
-    def _write_done(self, work: asyncio.Future[None], batch: list[_Op], done: asyncio.Future[None]) -> None:
+    def _write_done(
+        self, work: asyncio.Future[None], batch: list[_Op], done: asyncio.Future[None]
+    ) -> None:
         self._inflight = None
         docs = {op.doc_id for op in batch}
         exc = work.exception()
@@ -384,7 +397,11 @@ class HistoryStore:
                 self._failed[doc_id] = exc
             log.error(
                 "history store %s: writing %d updates of %s failed, retrying in %.1fs: %s",
-                self.path, len(batch), sorted(docs), self._retry_seconds, exc,
+                self.path,
+                len(batch),
+                sorted(docs),
+                self._retry_seconds,
+                exc,
             )
             delay = self._retry_seconds
             done.set_exception(exc)
@@ -416,7 +433,10 @@ class HistoryStore:
 
     def _write_sync(self, batch: list[_Op]) -> None:
         db = self.db
-        open_rows = {k: replace(v, client_ids=set(v.client_ids), parts=list(v.parts)) for k, v in self._open_rows.items()}
+        open_rows = {
+            k: replace(v, client_ids=set(v.client_ids), parts=list(v.parts))
+            for k, v in self._open_rows.items()
+        }
         touched: dict[tuple[str, int], _OpenRow] = {}
         totals: dict[tuple[str, str], list[float]] = {}
         clients: dict[tuple[str, int], str] = {}
@@ -437,8 +457,14 @@ class HistoryStore:
                 or row.size >= self.coalesce_max_bytes
             ):
                 row = _OpenRow(
-                    first_seq=op.seq, last_seq=op.seq, first_time=op.time, last_time=op.time,
-                    author=op.author, origin=op.origin, client_ids=set(), n_updates=0,
+                    first_seq=op.seq,
+                    last_seq=op.seq,
+                    first_time=op.time,
+                    last_time=op.time,
+                    author=op.author,
+                    origin=op.origin,
+                    client_ids=set(),
+                    n_updates=0,
                 )
                 open_rows[op.doc_id] = row
             row.parts.append(op.data)
@@ -472,14 +498,22 @@ class HistoryStore:
                     "last_time = excluded.last_time, client_ids = excluded.client_ids, "
                     "n_updates = excluded.n_updates, data = excluded.data",
                     [
-                        doc_id, first_seq, row.last_seq, row.first_time, row.last_time, row.author,
-                        row.origin, json.dumps(sorted(row.client_ids)), row.n_updates, data,
+                        doc_id,
+                        first_seq,
+                        row.last_seq,
+                        row.first_time,
+                        row.last_time,
+                        row.author,
+                        row.origin,
+                        json.dumps(sorted(row.client_ids)),
+                        row.n_updates,
+                        data,
                     ],
                 )
             for (doc_id, author), (n, nbytes, t0, t1) in totals.items():
                 db.execute(
-                    "INSERT INTO authorship (doc_id, author, updates, bytes, first_time, last_time) "
-                    "VALUES (?,?,?,?,?,?) ON CONFLICT (doc_id, author) DO UPDATE SET "
+                    "INSERT INTO authorship (doc_id, author, updates, bytes, first_time, "
+                    "last_time) VALUES (?,?,?,?,?,?) ON CONFLICT (doc_id, author) DO UPDATE SET "
                     "updates = updates + excluded.updates, bytes = bytes + excluded.bytes, "
                     "last_time = excluded.last_time",
                     [doc_id, author, int(n), int(nbytes), t0, t1],
@@ -563,7 +597,7 @@ class HistoryStore:
         history = self._load_sync(doc_id, target)
         if history.rows <= 1:
             return 0
-        doc = Doc()
+        doc: Doc[Any] = Doc()
         for update in history.updates:
             doc.apply_update(update)
         snapshot = doc.get_update()
@@ -573,7 +607,8 @@ class HistoryStore:
                 [doc_id, history.last_seq, self._clock(), snapshot],
             )
             db.execute(
-                "DELETE FROM snapshots WHERE doc_id = ? AND upto_seq < ?", [doc_id, history.last_seq]
+                "DELETE FROM snapshots WHERE doc_id = ? AND upto_seq < ?",
+                [doc_id, history.last_seq],
             )
             db.execute(
                 "DELETE FROM updates WHERE doc_id = ? AND last_seq <= ?", [doc_id, history.last_seq]
@@ -586,7 +621,9 @@ class HistoryStore:
             log.warning("history store %s: incremental vacuum failed: %s", self.path, exc)
         log.info(
             "history store: document %s compacted %d rows into a snapshot at seq %d",
-            doc_id, history.rows - 1, history.last_seq,
+            doc_id,
+            history.rows - 1,
+            history.last_seq,
         )
         return history.rows - 1
 
@@ -622,7 +659,7 @@ class HistoryStore:
                 [doc_id],
             )
             keys = ["first_seq", "last_seq", "author", "origin", "client_ids", "n_updates", "bytes"]
-            return [dict(zip(keys, r)) for r in cur]
+            return [dict(zip(keys, r, strict=True)) for r in cur]
 
         await self.flush()
         return await self._run(read)

@@ -15,6 +15,7 @@ from tornado.websocket import WebSocketClientConnection
 
 from jupyter_collab import documents
 from jupyter_collab.protocol import (
+    AwarenessEntry,
     AwarenessMessage,
     EventMessage,
     SyncKind,
@@ -27,7 +28,6 @@ from jupyter_collab.protocol import (
     encode_sync_step1,
     encode_sync_step2,
     encode_sync_update,
-    AwarenessEntry,
 )
 
 
@@ -52,7 +52,9 @@ class YClient:
 
     # -- connection ---------------------------------------------------------------------
 
-    async def connect(self, ws_fetch: Any, session: dict[str, Any], *, epoch: str | None = None, **kwargs: Any) -> None:
+    async def connect(
+        self, ws_fetch: Any, session: dict[str, Any], *, epoch: str | None = None, **kwargs: Any
+    ) -> None:
         epoch = session["epoch"] if epoch is None else epoch
         params = {"epoch": epoch} if epoch else {}
         self.ws = await ws_fetch(*session["room"].split("/"), params=params, **kwargs)
@@ -78,7 +80,9 @@ class YClient:
         message = decode_message(data)
         if isinstance(message, SyncMessage):
             if message.kind == SyncKind.STEP1:
-                ws.write_message(encode_sync_step2(self.doc.get_update(message.payload)), binary=True)
+                ws.write_message(
+                    encode_sync_step2(self.doc.get_update(message.payload)), binary=True
+                )
             else:
                 self._remote = True
                 try:
@@ -109,9 +113,13 @@ class YClient:
     def send_event(self, event: dict[str, Any]) -> None:
         self.send_raw(encode_event(event))
 
-    def set_awareness(self, state: dict[str, Any] | None, clock: int = 1, client_id: int | None = None) -> None:
+    def set_awareness(
+        self, state: dict[str, Any] | None, clock: int = 1, client_id: int | None = None
+    ) -> None:
         cid = self.doc.client_id if client_id is None else client_id
-        self.send_raw(encode_awareness(encode_awareness_update([AwarenessEntry(cid, clock, state)])))
+        self.send_raw(
+            encode_awareness(encode_awareness_update([AwarenessEntry(cid, clock, state)]))
+        )
 
     async def disconnect(self) -> None:
         if self.ws is not None:
@@ -122,7 +130,9 @@ class YClient:
 
     # -- waiting ------------------------------------------------------------------------
 
-    async def wait_for(self, condition: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
+    async def wait_for(
+        self, condition: Callable[[], bool], timeout: float = 10.0, what: str = "condition"
+    ) -> None:
         """Wait until ``condition()`` holds: re-checked after every message this client
         receives, and at least every 50 ms for conditions on server state."""
         loop = asyncio.get_running_loop()
@@ -140,7 +150,9 @@ class YClient:
         await self.wait_for(lambda: self.synced, what="sync step 2")
 
     async def wait_closed(self, timeout: float = 10.0) -> int | None:
-        await self.wait_for(lambda: self.close_code is not None or self.ws is None, timeout, "close")
+        await self.wait_for(
+            lambda: self.close_code is not None or self.ws is None, timeout, "close"
+        )
         return self.close_code
 
     # -- content ------------------------------------------------------------------------

@@ -4,21 +4,27 @@ its history in a per-test SQLite file, and helpers to open sessions."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
-
-import os
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 # Fixed seeds in CI (reproducible runs); `--hypothesis-profile=extensive` for long runs.
 settings.register_profile(
-    "ci", derandomize=True, deadline=None, max_examples=40, stateful_step_count=60,
+    "ci",
+    derandomize=True,
+    deadline=None,
+    max_examples=40,
+    stateful_step_count=60,
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.register_profile(
-    "extensive", deadline=None, max_examples=1500, stateful_step_count=120,
+    "extensive",
+    deadline=None,
+    max_examples=1500,
+    stateful_step_count=120,
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
@@ -57,16 +63,24 @@ def jp_server_config(db_path: Path, collab_config: dict[str, Any]) -> dict[str, 
 @pytest.fixture
 def collab(jp_serverapp: Any) -> Any:
     """The running CollabApp."""
-    return jp_serverapp.extension_manager.extensions["jupyter_collab"].extension_points[
-        "jupyter_collab"
-    ].app
+    return (
+        jp_serverapp.extension_manager.extensions["jupyter_collab"]
+        .extension_points["jupyter_collab"]
+        .app
+    )
 
 
 @pytest.fixture
 def open_session(jp_fetch: Any) -> Any:
     async def open_session(path: str, kind: str = "notebook", **kwargs: Any) -> dict[str, Any]:
         response = await jp_fetch(
-            "api", "collab", "session", path, method="PUT", body=json.dumps({"type": kind}), **kwargs
+            "api",
+            "collab",
+            "session",
+            path,
+            method="PUT",
+            body=json.dumps({"type": kind}),
+            **kwargs,
         )
         return dict(json.loads(response.body))
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import signal
 import socket
 import sys
@@ -42,9 +43,16 @@ class ServerProcess:
     async def start(self, timeout: float = 60.0) -> None:
         self.port = free_port()
         args = [
-            sys.executable, "-m", "jupyter_server", "--no-browser", "--allow-root",
-            f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0", "--ServerApp.ip=127.0.0.1",
-            f"--ServerApp.root_dir={self.root}", f"--IdentityProvider.token={self.token}",
+            sys.executable,
+            "-m",
+            "jupyter_server",
+            "--no-browser",
+            "--allow-root",
+            f"--ServerApp.port={self.port}",
+            "--ServerApp.port_retries=0",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.root_dir={self.root}",
+            f"--IdentityProvider.token={self.token}",
             "--ServerApp.jpserver_extensions={'jupyter_collab': True}",
             f"--CollabApp.history_db_path={self.db_path}",
         ]
@@ -66,11 +74,15 @@ class ServerProcess:
             if self.proc.returncode is not None:
                 raise AssertionError(f"server exited: {self.log_path.read_text()[-3000:]}")
             try:
-                await client.fetch(self.url + "api/status", headers=self.headers(), request_timeout=2)
+                await client.fetch(
+                    self.url + "api/status", headers=self.headers(), request_timeout=2
+                )
                 return
             except (ConnectionError, OSError, HTTPClientError):
                 if loop.time() > deadline:
-                    raise AssertionError(f"server did not start: {self.log_path.read_text()[-3000:]}") from None
+                    raise AssertionError(
+                        f"server did not start: {self.log_path.read_text()[-3000:]}"
+                    ) from None
                 # still starting: wait for it to exit (an error) for a moment, then retry
                 try:
                     await asyncio.wait_for(asyncio.shield(self.proc.wait()), 0.1)
@@ -80,12 +92,27 @@ class ServerProcess:
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"token {self.token}"}
 
-    async def stop(self) -> None:
+    async def stop(self, timeout: float = 30.0) -> None:
         """A clean shutdown: rooms are saved and the store is flushed."""
-        if self.proc is not None and self.proc.returncode is None:
-            self.proc.send_signal(signal.SIGTERM)
-            await asyncio.wait_for(self.proc.wait(), 30)
-        self.proc = None
+        proc, self.proc = self.proc, None
+        if proc is None or proc.returncode is not None:
+            return
+        proc.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(proc.wait(), timeout)
+        except asyncio.TimeoutError:
+            stacks = ""
+            if shutil.which("py-spy"):  # optional: where did the shutdown hang?
+                dump = await asyncio.create_subprocess_exec(
+                    "py-spy", "dump", "--pid", str(proc.pid), stdout=asyncio.subprocess.PIPE
+                )
+                stacks = (await dump.communicate())[0].decode()
+            proc.kill()
+            await proc.wait()
+            raise AssertionError(
+                f"server did not stop within {timeout}s:\n{stacks}\n"
+                + self.log_path.read_text()[-3000:]
+            ) from None
 
     async def kill(self) -> None:
         """SIGKILL: no save, no flush, no goodbye."""
@@ -96,12 +123,16 @@ class ServerProcess:
 
     async def open_session(self, path: str, kind: str = "notebook") -> dict[str, Any]:
         response = await AsyncHTTPClient().fetch(
-            self.url + f"api/collab/session/{path}", method="PUT",
-            body=json.dumps({"type": kind}), headers=self.headers(),
+            self.url + f"api/collab/session/{path}",
+            method="PUT",
+            body=json.dumps({"type": kind}),
+            headers=self.headers(),
         )
         return dict(json.loads(response.body))
 
-    async def ws_fetch(self, *parts: str, params: dict[str, str] | None = None, **_: Any) -> WebSocketClientConnection:
+    async def ws_fetch(
+        self, *parts: str, params: dict[str, str] | None = None, **_: Any
+    ) -> WebSocketClientConnection:
         query = "&".join(f"{k}={v}" for k, v in (params or {}).items())
         url = f"ws://127.0.0.1:{self.port}/" + "/".join(parts) + (f"?{query}" if query else "")
         request = HTTPRequest(url, headers=self.headers())

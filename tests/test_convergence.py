@@ -43,7 +43,14 @@ words = st.text(alphabet="abcxyz é😀\n", min_size=1, max_size=4)
 
 def notebook() -> dict[str, Any]:
     cells = [
-        {"cell_type": "code", "id": f"c{i}", "source": f"cell {i}", "metadata": {}, "outputs": [], "execution_count": None}
+        {
+            "cell_type": "code",
+            "id": f"c{i}",
+            "source": f"cell {i}",
+            "metadata": {},
+            "outputs": [],
+            "execution_count": None,
+        }
         for i in range(2)
     ]
     return {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
@@ -72,8 +79,13 @@ class Collaboration(RuleBasedStateMachine):
         await store.open()
         files = ContentsFiles(FileContentsManager(root_dir=str(self.root)))
         self.registry = RoomRegistry(
-            store=store, files=files, root=str(self.root), clock=self.clock,
-            save_delay_seconds=None, idle_timeout_seconds=0.0, disk_poll_interval_seconds=None,
+            store=store,
+            files=files,
+            root=str(self.root),
+            clock=self.clock,
+            save_delay_seconds=None,
+            idle_timeout_seconds=0.0,
+            disk_poll_interval_seconds=None,
         )
 
     async def _room(self) -> Room:
@@ -125,7 +137,13 @@ class Collaboration(RuleBasedStateMachine):
     @rule(who=clients, at=st.integers(0, 20), text=words)
     def insert_cell(self, who: int, at: int, text: str) -> None:
         ynb = self.peers[who].ydoc
-        cell = {"cell_type": "code", "id": uuid.uuid4().hex, "source": text, "metadata": {}, "outputs": []}
+        cell = {
+            "cell_type": "code",
+            "id": uuid.uuid4().hex,
+            "source": text,
+            "metadata": {},
+            "outputs": [],
+        }
         ynb.ycells.insert(at % (len(ynb.ycells) + 1), ynb.create_ycell(cell))
 
     @rule(who=clients, at=st.integers(0, 20))
@@ -245,7 +263,9 @@ class Collaboration(RuleBasedStateMachine):
             assert peer.content() == expected
         assert self.registry is not None
         history = self.run(self.registry.store.load(room.doc_id))
-        rebuilt = documents.read("notebook", documents.wrap("notebook", documents.doc_from_updates(history.updates)))
+        rebuilt = documents.read(
+            "notebook", documents.wrap("notebook", documents.doc_from_updates(history.updates))
+        )
         assert rebuilt == expected
         self.run(room.save(force=True))
         on_disk = json.loads((self.root / "n.ipynb").read_text())

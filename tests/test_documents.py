@@ -56,10 +56,19 @@ def test_merge3_keeps_both_sides_of_a_true_conflict():
 def notebook(*cells):
     return {
         "cells": [
-            {"cell_type": "code", "id": cid, "source": src, "metadata": {}, "outputs": [], "execution_count": None}
+            {
+                "cell_type": "code",
+                "id": cid,
+                "source": src,
+                "metadata": {},
+                "outputs": [],
+                "execution_count": None,
+            }
             for cid, src in cells
         ],
-        "metadata": {}, "nbformat": 4, "nbformat_minor": 5,
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
     }
 
 
@@ -96,10 +105,25 @@ def test_cells_added_and_deleted_on_disk_follow_and_edited_ones_survive():
 def test_old_notebooks_without_cell_ids_match_cells_by_position():
     base = notebook(("a", "alpha"), ("b", "beta"))
     ynb = live(base)
-    theirs = {**notebook(), "cells": [
-        {"cell_type": "code", "source": "alpha", "metadata": {}, "outputs": [], "execution_count": None},
-        {"cell_type": "code", "source": "beta 2", "metadata": {}, "outputs": [], "execution_count": None},
-    ]}
+    theirs = {
+        **notebook(),
+        "cells": [
+            {
+                "cell_type": "code",
+                "source": "alpha",
+                "metadata": {},
+                "outputs": [],
+                "execution_count": None,
+            },
+            {
+                "cell_type": "code",
+                "source": "beta 2",
+                "metadata": {},
+                "outputs": [],
+                "execution_count": None,
+            },
+        ],
+    }
 
     documents.merge_disk_change("notebook", ynb, base, theirs)
 

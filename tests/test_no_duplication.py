@@ -21,7 +21,14 @@ from .servers import ServerProcess
 def notebook(*sources: str) -> dict[str, Any]:
     return {
         "cells": [
-            {"cell_type": "code", "id": f"c{i}", "source": s, "metadata": {}, "outputs": [], "execution_count": None}
+            {
+                "cell_type": "code",
+                "id": f"c{i}",
+                "source": s,
+                "metadata": {},
+                "outputs": [],
+                "execution_count": None,
+            }
             for i, s in enumerate(sources)
         ],
         "metadata": {},
@@ -56,7 +63,9 @@ async def serving(root: Path, db: Path, **collab: Any) -> AsyncIterator[ServerPr
         await server.stop()
 
 
-async def connected(server: ServerProcess, session: dict[str, Any], client: YClient | None = None) -> YClient:
+async def connected(
+    server: ServerProcess, session: dict[str, Any], client: YClient | None = None
+) -> YClient:
     client = client or YClient()
     await client.connect(server.ws_fetch, session)
     await client.wait_synced()
@@ -78,7 +87,9 @@ async def test_a_restart_with_the_store_keeps_every_edit_once(root, tmp_path):
     alice = await connected(server, session)
     bob = await connected(server, session)
     alice.ydoc.ycells[0]["source"].insert(1, "lice")
-    bob.ydoc.append_cell({"cell_type": "code", "id": "bob", "source": "bob's", "metadata": {}, "outputs": []})
+    bob.ydoc.append_cell(
+        {"cell_type": "code", "id": "bob", "source": "bob's", "metadata": {}, "outputs": []}
+    )
     await converged(alice, bob)
 
     await server.stop()
@@ -111,7 +122,10 @@ async def test_a_client_from_before_the_store_was_deleted_is_refused_not_merged(
     alice = await connected(server, session)
     alice.ydoc.ycells[0]["source"].insert(3, "!")
     alice.send_event({"type": "save", "id": 1})
-    await alice.wait_for(lambda: any(e.get("type") == "saved" and e.get("id") == 1 for e in alice.events), what="saved")
+    await alice.wait_for(
+        lambda: any(e.get("type") == "saved" and e.get("id") == 1 for e in alice.events),
+        what="saved",
+    )
     await server.stop()
     await alice.wait_closed()
     alice.ydoc.ycells[1]["source"].insert(3, "?")  # unsynced work of the stale client
@@ -150,7 +164,9 @@ async def test_a_file_rewritten_while_a_client_was_away_merges_once(root, tmp_pa
     alice.ydoc.ycells[0]["source"].insert(0, ">")  # offline edit by alice
 
     outside = notebook("keep!", "edited by git")
-    outside["cells"].append({"cell_type": "markdown", "id": "new", "source": "# added", "metadata": {}})
+    outside["cells"].append(
+        {"cell_type": "markdown", "id": "new", "source": "# added", "metadata": {}}
+    )
     (root / "n.ipynb").write_text(json.dumps(outside))
 
     await server.start()

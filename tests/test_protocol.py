@@ -34,7 +34,9 @@ def test_var_uint_matches_lib0_encoding():
 
 def test_sync_messages_round_trip():
     assert decode_message(encode_sync_step1(b"\x00")) == SyncMessage(SyncKind.STEP1, b"\x00")
-    assert decode_message(encode_sync_update(b"\x01\x02")) == SyncMessage(SyncKind.UPDATE, b"\x01\x02")
+    assert decode_message(encode_sync_update(b"\x01\x02")) == SyncMessage(
+        SyncKind.UPDATE, b"\x01\x02"
+    )
 
 
 def test_event_strings_are_utf8_byte_counted():
@@ -65,7 +67,7 @@ def test_query_awareness_has_no_payload():
         (encode_sync_update(b"\x00\x00") + b"x", "trailing bytes"),
         (b"\x04\x03abc", "not valid JSON"),
         (b"\x04\x02[]", "JSON object"),
-        (encode_auth_denied("no") , None),
+        (encode_auth_denied("no"), None),
     ],
 )
 def test_malformed_messages_raise_protocol_error(data, why):

@@ -22,7 +22,7 @@ from jupyter_collab.protocol import (
     encode_event,
     encode_sync_update,
 )
-from jupyter_collab.rooms import Room, RoomRegistry
+from jupyter_collab.rooms import RoomRegistry
 from jupyter_collab.store import HistoryStore
 
 from .fakes import FakeClock, Peer, settle
@@ -31,10 +31,19 @@ from .fakes import FakeClock, Peer, settle
 def make_notebook(*sources: str) -> dict[str, Any]:
     return {
         "cells": [
-            {"cell_type": "code", "id": f"cell-{i}", "source": s, "metadata": {}, "outputs": [], "execution_count": None}
+            {
+                "cell_type": "code",
+                "id": f"cell-{i}",
+                "source": s,
+                "metadata": {},
+                "outputs": [],
+                "execution_count": None,
+            }
             for i, s in enumerate(sources)
         ],
-        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
         "nbformat": 4,
         "nbformat_minor": 5,
     }
@@ -53,13 +62,23 @@ def clock() -> FakeClock:
 
 
 @asynccontextmanager
-async def running(root: Path, db: Path, clock: FakeClock, **kwargs: Any) -> AsyncIterator[RoomRegistry]:
+async def running(
+    root: Path, db: Path, clock: FakeClock, **kwargs: Any
+) -> AsyncIterator[RoomRegistry]:
     store = HistoryStore(db, write_interval_seconds=0.001, busy_timeout_seconds=0.2)
     await store.open()
-    options: dict[str, Any] = {"save_delay_seconds": None, "idle_timeout_seconds": 30.0, "disk_poll_interval_seconds": None}
+    options: dict[str, Any] = {
+        "save_delay_seconds": None,
+        "idle_timeout_seconds": 30.0,
+        "disk_poll_interval_seconds": None,
+    }
     options.update(kwargs)
     registry = RoomRegistry(
-        store=store, files=ContentsFiles(FileContentsManager(root_dir=str(root))), root=str(root), clock=clock, **options
+        store=store,
+        files=ContentsFiles(FileContentsManager(root_dir=str(root))),
+        root=str(root),
+        clock=clock,
+        **options,
     )
     try:
         yield registry
@@ -82,7 +101,11 @@ async def test_an_update_reaches_every_other_client_and_is_not_echoed(root, tmp_
     (root / "a.ipynb").write_text(json.dumps(make_notebook("x = 1")))
     async with running(root, tmp_path / "h.db", clock) as registry:
         room = await registry.open_session("a.ipynb", "notebook")
-        alice, bob, carol = Peer("notebook", "alice"), Peer("notebook", "bob"), Peer("notebook", "carol")
+        alice, bob, carol = (
+            Peer("notebook", "alice"),
+            Peer("notebook", "bob"),
+            Peer("notebook", "carol"),
+        )
         for p in (alice, bob, carol):
             p.connect(room)
         settle(alice, bob, carol)
@@ -110,13 +133,18 @@ async def test_accepted_updates_are_stored_with_their_author_and_client_id(root,
         settle(alice, bob)
 
         rows = await registry.store.update_rows(room.doc_id)
-        assert {(r["author"], r["origin"]) for r in rows} == {("alice", "client"), ("bob", "client")}
+        assert {(r["author"], r["origin"]) for r in rows} == {
+            ("alice", "client"),
+            ("bob", "client"),
+        }
         authors = await registry.store.client_authors(room.doc_id)
         assert authors[alice.doc.client_id] == "alice"
         assert authors[bob.doc.client_id] == "bob"
 
 
-async def test_a_restarted_server_loads_the_room_from_the_store_in_a_few_rows(root, tmp_path, clock):
+async def test_a_restarted_server_loads_the_room_from_the_store_in_a_few_rows(
+    root, tmp_path, clock
+):
     (root / "a.ipynb").write_text(json.dumps(make_notebook("x")))
     async with running(root, tmp_path / "h.db", clock) as registry:
         room = await registry.open_session("a.ipynb", "notebook")
@@ -150,7 +178,10 @@ async def test_the_saved_file_equals_the_document(root, tmp_path, clock):
         assert await room.save()
 
         assert disk_sources(root / "a.ipynb") == ["x = 1", "y = 20"]
-        assert [c["id"] for c in json.loads((root / "a.ipynb").read_text())["cells"]] == ["cell-0", "cell-1"]
+        assert [c["id"] for c in json.loads((root / "a.ipynb").read_text())["cells"]] == [
+            "cell-0",
+            "cell-1",
+        ]
         assert not room.unsaved
 
 
@@ -170,7 +201,9 @@ async def test_the_file_is_saved_when_the_last_client_leaves(root, tmp_path, clo
         assert (root / "t.py").read_text() == "# hi\nprint(1)\n"
 
 
-async def test_an_outside_edit_is_merged_as_the_disk_author_and_unsaved_edits_survive(root, tmp_path, clock):
+async def test_an_outside_edit_is_merged_as_the_disk_author_and_unsaved_edits_survive(
+    root, tmp_path, clock
+):
     (root / "t.py").write_text("line one\nline two\nline three\n")
     async with running(root, tmp_path / "h.db", clock) as registry:
         room = await registry.open_session("t.py", "file")
@@ -192,7 +225,9 @@ async def test_an_outside_edit_is_merged_as_the_disk_author_and_unsaved_edits_su
         assert "disk" in {r["author"] for r in rows}
 
 
-async def test_an_outside_edit_repeating_our_unsaved_change_is_not_duplicated(root, tmp_path, clock):
+async def test_an_outside_edit_repeating_our_unsaved_change_is_not_duplicated(
+    root, tmp_path, clock
+):
     (root / "t.py").write_text("a\nb\n")
     async with running(root, tmp_path / "h.db", clock) as registry:
         room = await registry.open_session("t.py", "file")
@@ -271,7 +306,9 @@ async def test_a_client_from_another_epoch_is_told_to_reload_and_not_merged(root
 
         assert stale.channel.outbox, "the reload event is sent before the close"
         stale.handle(stale.channel.outbox[0])
-        assert stale.events == [{"type": "reload", "reason": stale.events[0]["reason"], "epoch": room.epoch}]
+        assert stale.events == [
+            {"type": "reload", "reason": stale.events[0]["reason"], "epoch": room.epoch}
+        ]
         assert room.clients == {}
 
 
@@ -294,7 +331,9 @@ async def test_a_rejected_update_leaves_the_room_and_others_untouched(root, tmp_
         assert bob.channel.outbox == []
 
 
-async def test_awareness_carries_the_server_identity_and_only_the_senders_own_state(root, tmp_path, clock):
+async def test_awareness_carries_the_server_identity_and_only_the_senders_own_state(
+    root, tmp_path, clock
+):
     (root / "a.ipynb").write_text(json.dumps(make_notebook("x")))
     async with running(root, tmp_path / "h.db", clock) as registry:
         room = await registry.open_session("a.ipynb", "notebook")
@@ -303,11 +342,21 @@ async def test_awareness_carries_the_server_identity_and_only_the_senders_own_st
         bob.connect(room)
         settle(alice, bob)
         forged = {"user": {"name": "Bob"}, "cursor": 3}
-        alice.to_room.append(encode_awareness(encode_awareness_update([AwarenessEntry(alice.doc.client_id, 1, forged)])))
+        alice.to_room.append(
+            encode_awareness(
+                encode_awareness_update([AwarenessEntry(alice.doc.client_id, 1, forged)])
+            )
+        )
         settle(alice, bob)
-        bob.to_room.append(encode_awareness(encode_awareness_update([AwarenessEntry(bob.doc.client_id, 1, {})])))
+        bob.to_room.append(
+            encode_awareness(encode_awareness_update([AwarenessEntry(bob.doc.client_id, 1, {})]))
+        )
         # bob tries to speak for alice too
-        bob.to_room.append(encode_awareness(encode_awareness_update([AwarenessEntry(alice.doc.client_id, 9, None)])))
+        bob.to_room.append(
+            encode_awareness(
+                encode_awareness_update([AwarenessEntry(alice.doc.client_id, 9, None)])
+            )
+        )
         settle(alice, bob)
 
         seen = bob.awareness[alice.doc.client_id]
@@ -368,7 +417,12 @@ async def test_arbitrary_bytes_from_a_client_never_change_the_document(root, tmp
         seq = registry.store.last_seq(room.doc_id)
 
         @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
-        @given(data=st.one_of(st.binary(max_size=80), st.binary(max_size=60).map(lambda b: b"\x00\x02" + bytes([len(b)]) + b)))
+        @given(
+            data=st.one_of(
+                st.binary(max_size=80),
+                st.binary(max_size=60).map(lambda b: b"\x00\x02" + bytes([len(b)]) + b),
+            )
+        )
         def feed(data: bytes) -> None:
             channel = FakeChannel()
             room.join(channel, Identity("mallory"), room.epoch)

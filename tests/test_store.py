@@ -56,7 +56,9 @@ async def test_a_newer_schema_is_refused_and_the_file_left_untouched(tmp_path):
 async def test_consecutive_updates_of_one_author_share_a_row_and_rebuild_exactly(tmp_path):
     store = await opened(tmp_path / "h.sqlite")
     base = Doc()
-    record = await store.create_document("/r", "t.py", "file", base.get_update(), mtime=None, hash=None)
+    record = await store.create_document(
+        "/r", "t.py", "file", base.get_update(), mtime=None, hash=None
+    )
     doc, updates = typing_updates("hello world")
     for u in updates:
         store.append(record.doc_id, u, author="alice", client_ids=[doc.client_id])
@@ -74,9 +76,11 @@ async def test_consecutive_updates_of_one_author_share_a_row_and_rebuild_exactly
 
 async def test_authors_get_rows_of_their_own(tmp_path):
     store = await opened(tmp_path / "h.sqlite")
-    record = await store.create_document("/r", "t.py", "file", Doc().get_update(), mtime=None, hash=None)
+    record = await store.create_document(
+        "/r", "t.py", "file", Doc().get_update(), mtime=None, hash=None
+    )
     doc, updates = typing_updates("abcd")
-    for u, who in zip(updates, ["alice", "alice", "bob", "alice"]):
+    for u, who in zip(updates, ["alice", "alice", "bob", "alice"], strict=True):
         store.append(record.doc_id, u, author=who)
     rows = await store.update_rows(record.doc_id)
     await store.close()
@@ -85,9 +89,13 @@ async def test_authors_get_rows_of_their_own(tmp_path):
 
 async def test_a_row_stops_coalescing_after_the_window(tmp_path):
     clock = FakeClock()
-    store = HistoryStore(tmp_path / "h.sqlite", write_interval_seconds=0.001, coalesce_seconds=5, clock=clock)
+    store = HistoryStore(
+        tmp_path / "h.sqlite", write_interval_seconds=0.001, coalesce_seconds=5, clock=clock
+    )
     await store.open()
-    record = await store.create_document("/r", "t.py", "file", Doc().get_update(), mtime=None, hash=None)
+    record = await store.create_document(
+        "/r", "t.py", "file", Doc().get_update(), mtime=None, hash=None
+    )
     doc, updates = typing_updates("ab")
     store.append(record.doc_id, updates[0], author="alice")
     await store.flush()
@@ -100,7 +108,9 @@ async def test_a_row_stops_coalescing_after_the_window(tmp_path):
 
 async def test_the_document_as_of_a_save_point_can_be_rebuilt(tmp_path):
     store = await opened(tmp_path / "h.sqlite")
-    record = await store.create_document("/r", "t.py", "file", Doc().get_update(), mtime=None, hash=None)
+    record = await store.create_document(
+        "/r", "t.py", "file", Doc().get_update(), mtime=None, hash=None
+    )
     doc, updates = typing_updates("saved|later")
     for u in updates[:6]:
         store.append(record.doc_id, u, author="alice")
@@ -119,7 +129,9 @@ async def test_the_document_as_of_a_save_point_can_be_rebuilt(tmp_path):
 
 async def test_compaction_folds_saved_history_and_keeps_authorship_totals(tmp_path):
     store = await opened(tmp_path / "h.sqlite", coalesce_seconds=0.0, compaction_budget_bytes=None)
-    record = await store.create_document("/r", "t.py", "file", Doc().get_update(), mtime=None, hash=None)
+    record = await store.create_document(
+        "/r", "t.py", "file", Doc().get_update(), mtime=None, hash=None
+    )
     doc, updates = typing_updates("x" * 300)
     for i, u in enumerate(updates):
         store.append(record.doc_id, u, author="alice" if i % 3 else "bob")
@@ -142,7 +154,9 @@ async def test_compaction_folds_saved_history_and_keeps_authorship_totals(tmp_pa
 
 async def test_compaction_never_folds_past_the_last_save(tmp_path):
     store = await opened(tmp_path / "h.sqlite", coalesce_seconds=0.0, compaction_budget_bytes=None)
-    record = await store.create_document("/r", "t.py", "file", Doc().get_update(), mtime=None, hash=None)
+    record = await store.create_document(
+        "/r", "t.py", "file", Doc().get_update(), mtime=None, hash=None
+    )
     doc, updates = typing_updates("abcdef")
     for u in updates[:3]:
         store.append(record.doc_id, u, author="alice")
@@ -159,7 +173,9 @@ async def test_compaction_never_folds_past_the_last_save(tmp_path):
 async def test_ten_thousand_keystrokes_stay_small_on_disk(tmp_path):
     path = tmp_path / "h.sqlite"
     store = await opened(path)
-    record = await store.create_document("/r", "t.py", "file", Doc().get_update(), mtime=None, hash=None)
+    record = await store.create_document(
+        "/r", "t.py", "file", Doc().get_update(), mtime=None, hash=None
+    )
     doc, updates = typing_updates("k" * 10_000)
     for u in updates:
         store.append(record.doc_id, u, author="alice")
@@ -171,8 +187,12 @@ async def test_ten_thousand_keystrokes_stay_small_on_disk(tmp_path):
 
 async def test_renames_follow_files_and_folders(tmp_path):
     store = await opened(tmp_path / "h.sqlite")
-    a = await store.create_document("/r", "a.ipynb", "notebook", Doc().get_update(), mtime=None, hash=None)
-    b = await store.create_document("/r", "dir/b.py", "file", Doc().get_update(), mtime=None, hash=None)
+    a = await store.create_document(
+        "/r", "a.ipynb", "notebook", Doc().get_update(), mtime=None, hash=None
+    )
+    b = await store.create_document(
+        "/r", "dir/b.py", "file", Doc().get_update(), mtime=None, hash=None
+    )
     await store.rename_path("/r", "a.ipynb", "renamed.ipynb")
     await store.rename_path("/r", "dir", "moved")
     found_a = await store.find_document("/r", "renamed.ipynb")
@@ -186,8 +206,12 @@ async def test_renames_follow_files_and_folders(tmp_path):
 
 async def test_documents_of_different_server_roots_do_not_collide(tmp_path):
     store = await opened(tmp_path / "h.sqlite")
-    one = await store.create_document("/one", "a.py", "file", Doc().get_update(), mtime=None, hash=None)
-    two = await store.create_document("/two", "a.py", "file", Doc().get_update(), mtime=None, hash=None)
+    one = await store.create_document(
+        "/one", "a.py", "file", Doc().get_update(), mtime=None, hash=None
+    )
+    two = await store.create_document(
+        "/two", "a.py", "file", Doc().get_update(), mtime=None, hash=None
+    )
     assert (await store.find_document("/one", "a.py")).doc_id == one.doc_id
     assert (await store.find_document("/two", "a.py")).doc_id == two.doc_id
     await store.close()

@@ -9,8 +9,8 @@ from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
-from ..errors import CollabError
 from ..documents import KINDS
+from ..errors import CollabError
 
 
 class SessionHandler(APIHandler):
@@ -22,7 +22,7 @@ class SessionHandler(APIHandler):
         self.collab = collab
 
     @web.authenticated
-    @authorized("read")
+    @authorized("read")  # type: ignore[untyped-decorator]
     async def put(self, path: str) -> None:
         try:
             body = json.loads(self.request.body or b"{}")

@@ -22,7 +22,7 @@ from jupyter_server.auth.decorator import authorized, ws_authenticated
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.base.websocket import WebSocketMixin
 from tornado.iostream import StreamClosedError
-from tornado.websocket import WebSocketHandler, WebSocketProtocol13
+from tornado.websocket import WebSocketHandler, WebSocketProtocol, WebSocketProtocol13
 
 from ..errors import CollabError, HandshakeTimeout, MessageTooLarge
 from ..protocol import CloseCode
@@ -67,7 +67,7 @@ class _Protocol(WebSocketProtocol13):
         super().close(code, reason)
 
 
-class RoomWebSocketHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):  # type: ignore[misc]
+class RoomWebSocketHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
     """``GET api/collab/room/{doc_id}?epoch=...``: y-protocols over a websocket."""
 
     auth_resource = "contents"
@@ -86,7 +86,7 @@ class RoomWebSocketHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):  #
     def get_compression_options(self) -> None:
         return None  # frames are built once per update and shared by every client
 
-    def get_websocket_protocol(self) -> WebSocketProtocol13 | None:
+    def get_websocket_protocol(self) -> WebSocketProtocol | None:
         protocol = super().get_websocket_protocol()
         if isinstance(protocol, WebSocketProtocol13):
             protocol.__class__ = _Protocol
@@ -94,11 +94,11 @@ class RoomWebSocketHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):  #
         return protocol
 
     @ws_authenticated
-    @authorized("read")
-    async def get(self, *args: Any, **kwargs: Any) -> None:
+    @authorized("read")  # type: ignore[untyped-decorator]
+    async def get(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
         await super().get(*args, **kwargs)
 
-    async def open(self, doc_id: str) -> None:  # type: ignore[override]
+    async def open(self, doc_id: str) -> None:
         super().open()  # WebSocketMixin: keep-alive pings
         user = self.current_user
         identity = Identity(
@@ -135,12 +135,19 @@ class RoomWebSocketHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):  #
         if self.room is None or self._closing:
             return
         if isinstance(message, str):
-            self.close(CloseCode.BAD_MESSAGE, "text frames are not part of the protocol: send binary")
+            self.close(
+                CloseCode.BAD_MESSAGE, "text frames are not part of the protocol: send binary"
+            )
             return
         try:
             self.room.receive(self, message)
         except CollabError as err:
-            log.info("room %s: closing a connection of %s: %s", self.room.doc_id, self.current_user.username, err)
+            log.info(
+                "room %s: closing a connection of %s: %s",
+                self.room.doc_id,
+                self.current_user.username,
+                err,
+            )
             self.close(err.close_code, str(err))
         except Exception:
             # An exception escaping on_message would abort the socket with 1006;
@@ -164,8 +171,8 @@ class RoomWebSocketHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):  #
         connection = self.ws_connection
         if connection is None or connection.is_closing():
             return
-        stream = connection.stream  # type: ignore[attr-defined]
-        if stream.closed():
+        stream = connection.stream
+        if stream is None or stream.closed():
             return
         if not stream.writing():
             # nothing queued: hand the frame to the kernel directly (order is safe)

@@ -23,16 +23,22 @@ async def joined(jp_ws_fetch, session, kind="file") -> YClient:
     return client
 
 
-async def test_a_rename_through_jupyter_keeps_the_doc_id_and_the_room(jp_root_dir, jp_fetch, jp_ws_fetch, open_session, collab):
+async def test_a_rename_through_jupyter_keeps_the_doc_id_and_the_room(
+    jp_root_dir, jp_fetch, jp_ws_fetch, open_session, collab
+):
     (jp_root_dir / "old.py").write_text("a = 1\n")
     session = await open_session("old.py", "file")
     alice = await joined(jp_ws_fetch, session)
 
     await jp_fetch("api", "contents", "old.py", method="PATCH", body=json.dumps({"path": "new.py"}))
-    await alice.wait_for(lambda: collab.registry.rooms[session["doc_id"]].path == "new.py", what="the room to follow")
+    await alice.wait_for(
+        lambda: collab.registry.rooms[session["doc_id"]].path == "new.py", what="the room to follow"
+    )
     alice.ydoc.ydoc["source"].insert(0, "# renamed\n")
     alice.send_event({"type": "save", "id": 1})
-    await alice.wait_for(lambda: any(e.get("id") == 1 and e["type"] == "saved" for e in alice.events), what="saved")
+    await alice.wait_for(
+        lambda: any(e.get("id") == 1 and e["type"] == "saved" for e in alice.events), what="saved"
+    )
 
     assert (jp_root_dir / "new.py").read_text() == "# renamed\na = 1\n"
     assert not (jp_root_dir / "old.py").exists()
@@ -51,7 +57,9 @@ async def test_a_folder_rename_moves_the_documents_inside(jp_root_dir, jp_fetch,
     assert again["doc_id"] == session["doc_id"]
 
 
-async def test_deleting_the_file_closes_its_room_with_4410(jp_root_dir, jp_fetch, jp_ws_fetch, open_session):
+async def test_deleting_the_file_closes_its_room_with_4410(
+    jp_root_dir, jp_fetch, jp_ws_fetch, open_session
+):
     (jp_root_dir / "gone.py").write_text("x")
     session = await open_session("gone.py", "file")
     alice = await joined(jp_ws_fetch, session)
@@ -62,7 +70,9 @@ async def test_deleting_the_file_closes_its_room_with_4410(jp_root_dir, jp_fetch
     assert not (jp_root_dir / "gone.py").exists()
 
 
-async def test_a_change_by_another_program_reaches_connected_clients(jp_root_dir, jp_ws_fetch, open_session):
+async def test_a_change_by_another_program_reaches_connected_clients(
+    jp_root_dir, jp_ws_fetch, open_session
+):
     (jp_root_dir / "t.py").write_text("one\n")
     session = await open_session("t.py", "file")
     alice = await joined(jp_ws_fetch, session)
@@ -72,7 +82,9 @@ async def test_a_change_by_another_program_reaches_connected_clients(jp_root_dir
     await alice.wait_for(lambda: alice.text() == "one\ntwo\n", what="the outside change")
 
 
-async def test_the_same_file_as_notebook_and_as_text_is_refused_while_open(jp_root_dir, jp_ws_fetch, open_session):
+async def test_the_same_file_as_notebook_and_as_text_is_refused_while_open(
+    jp_root_dir, jp_ws_fetch, open_session
+):
     nb = {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
     (jp_root_dir / "n.ipynb").write_text(json.dumps(nb))
     session = await open_session("n.ipynb", "notebook")

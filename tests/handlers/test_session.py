@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import json
-
 import pytest
 from tornado.httpclient import HTTPClientError
 
@@ -54,7 +52,11 @@ async def test_without_a_token_the_room_socket_is_403(jp_root_dir, open_session,
     (jp_root_dir / "t.py").write_text("")
     session = await open_session("t.py", "file")
     with pytest.raises(HTTPClientError) as err:
-        await jp_ws_fetch(*session["room"].split("/"), params={"epoch": session["epoch"]}, headers={"Authorization": ""})
+        await jp_ws_fetch(
+            *session["room"].split("/"),
+            params={"epoch": session["epoch"]},
+            headers={"Authorization": ""},
+        )
     assert err.value.code == 403
 
 
@@ -66,14 +68,26 @@ async def test_every_route_of_the_extension_refuses_anonymous_callers(jp_servera
             else:
                 yield from rules(rule.target)
 
-    ours = [r for r in rules(jp_serverapp.web_app.default_router) if r.target.__module__.startswith("jupyter_collab")]
+    ours = [
+        r
+        for r in rules(jp_serverapp.web_app.default_router)
+        if r.target.__module__.startswith("jupyter_collab")
+    ]
     assert {rule.target.__name__ for rule in ours} >= {"SessionHandler", "RoomWebSocketHandler"}
     base = jp_serverapp.base_url
     for rule in ours:
         pattern = rule.matcher.regex.pattern.rstrip("$")
         path = pattern.replace("(.*)", "x.ipynb").replace("([^/]+)", "x")
         assert path.startswith(base), pattern
-        for method, body in (("GET", None), ("PUT", "{}"), ("POST", "{}"), ("PATCH", "{}"), ("DELETE", None)):
+        for method, body in (
+            ("GET", None),
+            ("PUT", "{}"),
+            ("POST", "{}"),
+            ("PATCH", "{}"),
+            ("DELETE", None),
+        ):
             with pytest.raises(HTTPClientError) as err:
-                await jp_fetch(path[len(base):], method=method, body=body, headers={"Authorization": ""})
+                await jp_fetch(
+                    path[len(base) :], method=method, body=body, headers={"Authorization": ""}
+                )
             assert err.value.code in (403, 405), (method, pattern, err.value.code)

@@ -4,16 +4,24 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from jupyter_collab.protocol import decode_message, encode_sync_update, encode_var_uint
-from jupyter_collab.errors import ProtocolError
 from tests.clients import YClient
 
 NOTEBOOK = {
-    "cells": [{"cell_type": "code", "id": "c1", "source": "x = 1", "metadata": {}, "outputs": [], "execution_count": None}],
-    "metadata": {}, "nbformat": 4, "nbformat_minor": 5,
+    "cells": [
+        {
+            "cell_type": "code",
+            "id": "c1",
+            "source": "x = 1",
+            "metadata": {},
+            "outputs": [],
+            "execution_count": None,
+        }
+    ],
+    "metadata": {},
+    "nbformat": 4,
+    "nbformat_minor": 5,
 }
 
 
@@ -38,7 +46,10 @@ async def room_carries_on(collab, session, bob: YClient, before_rows: int) -> No
     assert room.content()["cells"][0]["source"] == "x = 1"
     assert collab.store.last_seq(session["doc_id"]) == before_rows
     bob.ydoc.ycells[0]["source"].insert(5, "0")
-    await bob.wait_for(lambda: room.content()["cells"][0]["source"] == "x = 10", what="the room to apply bob's edit")
+    await bob.wait_for(
+        lambda: room.content()["cells"][0]["source"] == "x = 10",
+        what="the room to apply bob's edit",
+    )
     assert collab.store.last_seq(session["doc_id"]) == before_rows + 1
 
 
@@ -54,7 +65,9 @@ BAD_INPUTS = {
 
 
 @pytest.mark.parametrize("case", sorted(BAD_INPUTS))
-async def test_bad_input_closes_only_that_connection(case, jp_root_dir, jp_ws_fetch, open_session, collab):
+async def test_bad_input_closes_only_that_connection(
+    case, jp_root_dir, jp_ws_fetch, open_session, collab
+):
     session, alice, bob = await pair(jp_root_dir, jp_ws_fetch, open_session)
     seq = collab.store.last_seq(session["doc_id"])
     data, code = BAD_INPUTS[case]
@@ -66,7 +79,9 @@ async def test_bad_input_closes_only_that_connection(case, jp_root_dir, jp_ws_fe
     await room_carries_on(collab, session, bob, seq)
 
 
-async def test_a_socket_that_never_sends_sync_step1_is_closed_with_4408(jp_root_dir, jp_ws_fetch, open_session, collab):
+async def test_a_socket_that_never_sends_sync_step1_is_closed_with_4408(
+    jp_root_dir, jp_ws_fetch, open_session, collab
+):
     session, alice, bob = await pair(jp_root_dir, jp_ws_fetch, open_session)
     seq = collab.store.last_seq(session["doc_id"])
     ws = await jp_ws_fetch(*session["room"].split("/"), params={"epoch": session["epoch"]})
@@ -82,7 +97,9 @@ async def test_a_socket_that_never_sends_sync_step1_is_closed_with_4408(jp_root_
     await room_carries_on(collab, session, bob, seq)
 
 
-async def test_a_wrong_epoch_is_closed_with_4409_and_a_reload_event(jp_root_dir, jp_ws_fetch, open_session, collab):
+async def test_a_wrong_epoch_is_closed_with_4409_and_a_reload_event(
+    jp_root_dir, jp_ws_fetch, open_session, collab
+):
     session, alice, bob = await pair(jp_root_dir, jp_ws_fetch, open_session)
     seq = collab.store.last_seq(session["doc_id"])
     stale = YClient()
@@ -103,8 +120,21 @@ async def test_a_missing_epoch_is_refused(jp_root_dir, jp_ws_fetch, open_session
 
 
 async def test_two_clients_share_a_notebook(jp_root_dir, jp_ws_fetch, open_session):
-    nb = {"cells": [{"cell_type": "code", "id": "c1", "source": "x = 1", "metadata": {}, "outputs": [], "execution_count": None}],
-          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    nb = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "id": "c1",
+                "source": "x = 1",
+                "metadata": {},
+                "outputs": [],
+                "execution_count": None,
+            }
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
     (jp_root_dir / "a.ipynb").write_text(json.dumps(nb))
     session = await open_session("a.ipynb")
     alice, bob = YClient(), YClient()
@@ -118,9 +148,24 @@ async def test_two_clients_share_a_notebook(jp_root_dir, jp_ws_fetch, open_sessi
     await bob.wait_for(lambda: bob.sources() == ["x = 10"])
 
 
-async def test_an_evicted_room_reopens_without_duplicating_a_returning_client(jp_root_dir, jp_ws_fetch, open_session, collab):
-    nb = {"cells": [{"cell_type": "code", "id": "c0", "source": "x", "metadata": {}, "outputs": [], "execution_count": None}],
-          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+async def test_an_evicted_room_reopens_without_duplicating_a_returning_client(
+    jp_root_dir, jp_ws_fetch, open_session, collab
+):
+    nb = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "id": "c0",
+                "source": "x",
+                "metadata": {},
+                "outputs": [],
+                "execution_count": None,
+            }
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
     (jp_root_dir / "n.ipynb").write_text(json.dumps(nb))
     session = await open_session("n.ipynb")
     alice, bob = YClient(), YClient()

@@ -96,9 +96,7 @@ class NodeClient:
     def events(self, name: str) -> list[dict[str, Any]]:
         return [m for m in self.lines if m.get("event") == name]
 
-    async def wait_line(
-        self, match: Callable[[dict[str, Any]], bool], what: str
-    ) -> dict[str, Any]:
+    async def wait_line(self, match: Callable[[dict[str, Any]], bool], what: str) -> dict[str, Any]:
         async def loop() -> dict[str, Any]:
             while True:
                 self._changed.clear()
