@@ -11,7 +11,7 @@ import inspect
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from .errors import CollabError, RoomNotFound
+from .errors import RoomNotFound, UnreadableFile
 
 
 @dataclass(frozen=True)
@@ -28,13 +28,6 @@ class Files(Protocol):
     async def read(self, path: str, kind: str) -> DiskContent: ...
 
     async def write(self, path: str, kind: str, content: Any) -> str: ...
-
-
-class UnreadableFile(CollabError):
-    """The file exists but cannot be opened as that type (binary, invalid JSON...)."""
-
-    close_code = 4400
-    http_status = 400
 
 
 def fingerprint(model: dict[str, Any]) -> str:

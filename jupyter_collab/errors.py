@@ -35,6 +35,13 @@ class HandshakeTimeout(ProtocolError):
     http_status = 408
 
 
+class UnreadableFile(CollabError):
+    """The file exists but cannot be opened as that type (binary, invalid JSON...)."""
+
+    close_code = 4400
+    http_status = 400
+
+
 class PermissionDenied(CollabError):
     """The caller's role does not allow the action."""
 

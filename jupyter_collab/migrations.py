@@ -29,7 +29,8 @@ def _v1_initial(db: sqlite_utils.Database) -> None:
             saved_seq INTEGER NOT NULL DEFAULT 0,   -- last update seq written to disk
             saved_mtime TEXT,            -- last_modified of the file we wrote or read
             saved_hash TEXT,             -- its content hash
-            deleted REAL
+            deleted REAL,                -- when the file was deleted through Jupyter
+            replaced_by TEXT             -- the document that took over its path (a rebuild)
         )
         """
     )
@@ -127,7 +128,7 @@ def apply_migrations(db: sqlite_utils.Database, *, db_path: str) -> int:
         raise SchemaTooNew(
             f"the history database {db_path} has schema version {found}, but this "
             f"jupyter-collab only knows up to {LATEST_VERSION}: upgrade jupyter-collab, or "
-            "point CollabApp.db_path to another file (the database was left untouched)"
+            "point CollabApp.history_db_path to another file (the database was left untouched)"
         )
     for version, step in MIGRATIONS:
         if version <= found:

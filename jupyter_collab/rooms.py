@@ -47,7 +47,7 @@ from .protocol import (
     encode_sync_step2,
     encode_sync_update,
 )
-from .store import DocumentRecord, HistoryStore
+from .store import DocumentRecord, History
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +96,45 @@ class Identity:
         }
 
 
+class HistoryLog(Protocol):
+    """What rooms need from the history store (``store.HistoryStore`` implements it)."""
+
+    def append(
+        self, doc_id: str, update: bytes, *, author: str, origin: str, client_ids: Iterable[int]
+    ) -> int: ...
+
+    def seal(self, doc_id: str) -> None: ...
+
+    def mark_saved(self, doc_id: str, seq: int, *, mtime: str | None, hash: str | None) -> None: ...
+
+    def last_seq(self, doc_id: str) -> int: ...
+
+    def is_durable(self, doc_id: str) -> bool: ...
+
+    async def flush(self, *, attempts: int = 1) -> None: ...
+
+    async def load(self, doc_id: str, *, upto_seq: int | None = None) -> History: ...
+
+    async def find_document(self, root: str, path: str) -> DocumentRecord | None: ...
+
+    async def get_document(self, doc_id: str) -> DocumentRecord | None: ...
+
+    async def create_document(
+        self,
+        root: str,
+        path: str,
+        kind: str,
+        snapshot: bytes,
+        *,
+        mtime: str | None,
+        hash: str | None,
+    ) -> DocumentRecord: ...
+
+    async def rename_path(self, root: str, old: str, new: str) -> int: ...
+
+    async def forget_path(self, root: str, path: str) -> list[str]: ...
+
+
 class Channel(Protocol):
     """One client connection, as the room sees it."""
 
@@ -118,7 +157,7 @@ class Client:
     identity: Identity
     joined: float
     synced: bool = False  # the client sent its sync step 1
-    awareness_ids: set[int] | None = None  # set by its first awareness message
+    awareness_ids: set[int] = field(default_factory=set)  # claimed by its first own state
     yjs_ids: set[int] = field(default_factory=set)
 
 
@@ -130,7 +169,7 @@ class Room:
         *,
         record: DocumentRecord,
         doc: Doc[Any],
-        store: HistoryStore,
+        store: HistoryLog,
         files: Files,
         fanout: Fanout = send_each,
         save_delay_seconds: float | None = 1.0,
@@ -264,7 +303,7 @@ class Room:
             return
         self.last_activity = self._clock()
         gone = []
-        for cid in client.awareness_ids or ():
+        for cid in client.awareness_ids:
             entry = self._awareness.pop(cid, None)
             if entry is not None:
                 gone.append(AwarenessEntry(cid, entry.clock + 1, None))
@@ -336,14 +375,15 @@ class Room:
 
     def _on_awareness(self, client: Client, payload: bytes) -> None:
         entries = decode_awareness_update(payload)
-        if client.awareness_ids is None:
+        if not client.awareness_ids:
+            # A connection owns the ids of the first message that names a live state no
+            # other connection owns: y-websocket's first is exactly its own client id.
             taken = {
-                cid
-                for c in self.clients.values()
-                if c is not client
-                for cid in c.awareness_ids or ()
+                cid for c in self.clients.values() if c is not client for cid in c.awareness_ids
             }
-            client.awareness_ids = {e.client_id for e in entries if e.client_id not in taken}
+            client.awareness_ids = {
+                e.client_id for e in entries if e.client_id not in taken and e.state is not None
+            }
         user = client.identity.to_awareness()
         accepted = []
         for entry in entries:
@@ -380,7 +420,8 @@ class Room:
 
     async def _save_for(self, client: Client, request_id: Any) -> None:
         try:
-            await self.save(force=True)
+            if not await self.save(force=True):
+                raise DocumentGone(f"{self.path} is closed")
         except Exception as exc:
             client.channel.send(
                 encode_event({"type": "error", "id": request_id, "reason": f"save failed: {exc}"})
@@ -420,6 +461,7 @@ class Room:
             content = documents.export(self.kind, self.ydoc)
         self._commit(SERVER_AUTHOR, "server")  # export may have fixed duplicate cell ids
         seq = self.store.last_seq(self.doc_id)
+        self.store.seal(self.doc_id)  # updates accepted during the write start a new row
         try:
             fingerprint = await self.files.write(self.path, self.kind, content)
         except Exception as exc:
@@ -503,6 +545,14 @@ class Room:
             task.cancel()
 
 
+class _Replaced(Exception):
+    """Internal: the document's path now belongs to a rebuilt history."""
+
+    def __init__(self, doc_id: str, path: str) -> None:
+        super().__init__(doc_id)
+        self.doc_id, self.path = doc_id, path
+
+
 class RoomRegistry:
     """Owns room creation, loading, renames, eviction and shutdown.
 
@@ -518,7 +568,7 @@ class RoomRegistry:
     def __init__(
         self,
         *,
-        store: HistoryStore,
+        store: HistoryLog,
         files: Files,
         root: str,
         fanout: Fanout = send_each,
@@ -574,6 +624,10 @@ class RoomRegistry:
         record = await self.store.get_document(doc_id)
         if record is None or record.root != self.root:
             raise RoomNotFound(f"no document {doc_id}")
+        if record.replaced_by is not None:
+            successor = await self.store.get_document(record.replaced_by)
+            if successor is not None and successor.path is not None:
+                raise _Replaced(successor.doc_id, successor.path)
         if record.path is None:
             raise DocumentGone(f"document {doc_id} was deleted")
         path = record.path
@@ -595,6 +649,14 @@ class RoomRegistry:
                 "reset): reload the document; local changes are not merged"
             )
             channel.send(encode_event({"type": "reload", "reason": reason, "epoch": None}))
+            raise StaleEpoch(epoch or "", "") from None
+        except _Replaced as replaced:
+            reason = (
+                f"{replaced.path} was reopened as another type, which rebuilt its history: "
+                "reload it; local changes are not merged"
+            )
+            event = {"type": "reload", "reason": reason, "epoch": None, "doc_id": replaced.doc_id}
+            channel.send(encode_event(event))
             raise StaleEpoch(epoch or "", "") from None
         room.join(channel, identity, epoch)
         return room

@@ -46,6 +46,7 @@ class DocumentRecord:
     saved_seq: int
     saved_mtime: str | None
     saved_hash: str | None
+    replaced_by: str | None = None  # set when another history took over this path
 
 
 @dataclass(frozen=True)
@@ -215,8 +216,8 @@ class HistoryStore:
 
     def _find_sync(self, where: str, args: list[Any]) -> DocumentRecord | None:
         row = self.db.execute(
-            "SELECT doc_id, root, path, kind, epoch, saved_seq, saved_mtime, saved_hash "
-            f"FROM documents WHERE {where}",
+            "SELECT doc_id, root, path, kind, epoch, saved_seq, saved_mtime, saved_hash, "
+            f"replaced_by FROM documents WHERE {where}",
             args,
         ).fetchone()
         return DocumentRecord(*row) if row else None
@@ -261,8 +262,8 @@ class HistoryStore:
             if old is not None:
                 # Keep the old history for inspection, detached from the path.
                 db.execute(
-                    "UPDATE documents SET path = NULL, deleted = ? WHERE doc_id = ?",
-                    [self._clock(), old[0]],
+                    "UPDATE documents SET path = NULL, replaced_by = ? WHERE doc_id = ?",
+                    [record.doc_id, old[0]],
                 )
             db.execute(
                 "INSERT INTO documents (doc_id, root, path, kind, epoch, created, saved_seq, "

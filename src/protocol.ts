@@ -24,9 +24,9 @@ export const CloseCode = {
   NOT_FOUND: 4404,
   HANDSHAKE_TIMEOUT: 4408,
   STALE_EPOCH: 4409,
+  GONE: 4410,
   TOO_LARGE: 4413,
-  INTERNAL: 4500,
-  SHUTTING_DOWN: 4503
+  INTERNAL: 4500
 } as const;
 
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];

@@ -438,3 +438,50 @@ async def test_arbitrary_bytes_from_a_client_never_change_the_document(root, tmp
         assert registry.store.last_seq(room.doc_id) == seq
         settle(witness)
         assert witness.content() == before
+
+
+async def test_a_client_whose_first_awareness_only_echoes_peers_can_still_claim_its_own(
+    root, tmp_path, clock
+):
+    (root / "a.ipynb").write_text(json.dumps(make_notebook("x")))
+    async with running(root, tmp_path / "h.db", clock) as registry:
+        room = await registry.open_session("a.ipynb", "notebook")
+        alice, bob = Peer("notebook", "alice"), Peer("notebook", "bob")
+        alice.connect(room)
+        bob.connect(room)
+        settle(alice, bob)
+        mine = [AwarenessEntry(alice.doc.client_id, 1, {"cursor": 1})]
+        alice.to_room.append(encode_awareness(encode_awareness_update(mine)))
+        settle(alice, bob)
+
+        echo = [AwarenessEntry(alice.doc.client_id, 1, {"cursor": 1})]
+        bob.to_room.append(encode_awareness(encode_awareness_update(echo)))  # an echo first
+        own = [AwarenessEntry(bob.doc.client_id, 1, {"cursor": 7})]
+        bob.to_room.append(encode_awareness(encode_awareness_update(own)))
+        settle(alice, bob)
+
+        assert alice.awareness[bob.doc.client_id]["cursor"] == 7
+        assert alice.awareness[bob.doc.client_id]["user"]["username"] == "bob"
+        assert bob.awareness[alice.doc.client_id]["user"]["username"] == "alice"
+
+
+async def test_a_path_reopened_as_another_type_tells_old_clients_to_reload(root, tmp_path, clock):
+    from jupyter_collab.protocol import decode_message
+    from jupyter_collab.rooms import Identity
+
+    from .fakes import FakeChannel
+
+    (root / "a.ipynb").write_text(json.dumps(make_notebook("x")))
+    async with running(root, tmp_path / "h.db", clock) as registry:
+        notebook_room = await registry.open_session("a.ipynb", "notebook")
+        old_id, old_epoch = notebook_room.doc_id, notebook_room.epoch
+        assert await registry.evict(notebook_room)
+        text_room = await registry.open_session("a.ipynb", "file")
+        channel = FakeChannel()
+
+        with pytest.raises(StaleEpoch):
+            await registry.join(old_id, channel, Identity("alice"), old_epoch)
+
+        event = decode_message(channel.outbox[0]).event
+        assert event["type"] == "reload" and event["doc_id"] == text_room.doc_id
+        assert text_room.epoch != old_epoch

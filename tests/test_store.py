@@ -215,3 +215,25 @@ async def test_documents_of_different_server_roots_do_not_collide(tmp_path):
     assert (await store.find_document("/one", "a.py")).doc_id == one.doc_id
     assert (await store.find_document("/two", "a.py")).doc_id == two.doc_id
     await store.close()
+
+
+async def test_an_update_accepted_while_a_save_is_written_starts_a_new_row(tmp_path):
+    # Room.save: read the seq and seal, await the file write, then mark_saved(seq)
+    store = await opened(tmp_path / "h.sqlite")
+    record = await store.create_document(
+        "/r", "t.py", "file", Doc().get_update(), mtime=None, hash=None
+    )
+    doc, updates = typing_updates("ab")
+    store.append(record.doc_id, updates[0], author="alice")
+    seq = store.last_seq(record.doc_id)
+    store.seal(record.doc_id)
+    store.append(record.doc_id, updates[1], author="alice")  # arrives during the write
+    store.mark_saved(record.doc_id, seq, mtime=None, hash=None)
+
+    saved = await store.load(record.doc_id, upto_seq=seq)
+    await store.close()
+
+    rebuilt = Doc()
+    for u in saved.updates:
+        rebuilt.apply_update(u)
+    assert str(rebuilt.get("source", type=Text)) == "a"

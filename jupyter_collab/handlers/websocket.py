@@ -120,6 +120,11 @@ class RoomWebSocketHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
         except CollabError as err:
             self.close(err.close_code, str(err))
             return
+        except Exception:
+            # the room (if any) is untouched; the client learns it was our fault
+            log.exception("room %s: unexpected error while joining", doc_id)
+            self.close(CloseCode.INTERNAL, "internal error")
+            return
         timeout = self.collab.handshake_timeout_seconds
         if timeout is not None:
             loop = asyncio.get_running_loop()
@@ -194,7 +199,17 @@ class RoomWebSocketHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
         self._closing = True
         if self.room is not None:
             self.room.leave(self)
-        super().close(code, reason[:120] if reason else reason)
+        super().close(code, _fit_reason(reason))
+
+
+def _fit_reason(reason: str | None) -> str | None:
+    """A close reason must fit in 123 UTF-8 bytes (RFC 6455 section 5.5)."""
+    if reason is None:
+        return None
+    raw = reason.encode("utf-8")
+    if len(raw) <= 123:
+        return reason
+    return raw[:120].decode("utf-8", errors="ignore") + "..."
 
 
 def _ignore_closed(future: Any) -> None:
