@@ -7,6 +7,7 @@ Pure: works on pycrdt docs through jupyter-ydoc's schemas; knows no rooms or I/O
 from __future__ import annotations
 
 import difflib
+import json
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -44,21 +45,45 @@ def doc_from_updates(updates: Sequence[bytes]) -> Doc[Any]:
 
 
 def export(kind: str, ydoc: YBaseDoc) -> Any:
-    """Content to write to disk. For notebooks this may fix duplicate cell ids in the
-    doc (jupyter-ydoc's ``get`` does): run it inside a transaction you commit."""
-    return ydoc.get()
+    """Content to write to disk, as jupyter-ydoc's ``get`` would give it (cell ids are
+    dropped for nbformat < 4.5, repeated ids are made unique in the copy), without
+    touching the document."""
+    content = read(kind, ydoc)
+    if kind == "file":
+        return content
+    old_format = content["nbformat"] == 4 and content["nbformat_minor"] <= 4
+    seen: dict[str, dict[str, Any]] = {}
+    cells = []
+    for cell in content["cells"]:
+        cell_id = cell.get("id")
+        if isinstance(cell_id, str) and cell_id in seen:
+            if seen[cell_id] == cell:
+                continue  # the room removes such copies; never write one twice
+            cell = {**cell, "id": str(uuid.uuid4())}
+        elif isinstance(cell_id, str):
+            seen[cell_id] = cell
+        if old_format:
+            cell.pop("id", None)
+        cells.append(cell)
+    content["cells"] = cells
+    return content
 
 
 def read(kind: str, ydoc: YBaseDoc) -> Any:
-    """Content without touching the doc: notebooks keep their cell ids."""
+    """The document's content, read in one pass by pycrdt's Rust JSON encoder (about
+    six times faster than converting each cell in Python); cell ids are kept."""
     if kind == "file":
         return str(ydoc.ydoc.get("source", type=Text))
     assert isinstance(ydoc, YNotebook)
-    meta = ydoc.ydoc.get("meta", type=Map).to_py() or {}
-    cells = [_cell_to_py(c) for c in ydoc.ycells]
+    meta = json.loads(str(ydoc.ydoc.get("meta", type=Map)) or "{}")
+    cells = json.loads(str(ydoc.ycells) or "[]")
+    for cell in cells:
+        cell.pop("execution_state", None)
+        if cell.get("cell_type") in ("markdown", "raw") and not cell.get("attachments", True):
+            del cell["attachments"]
     return {
-        "cells": cells,
-        "metadata": meta.get("metadata", {}),
+        "cells": _ints(cells),
+        "metadata": _ints(meta.get("metadata", {})),
         "nbformat": int(meta.get("nbformat", 4)),
         "nbformat_minor": int(meta.get("nbformat_minor", 5)),
     }
