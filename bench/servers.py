@@ -193,6 +193,12 @@ class Server:
     def store_bytes(self) -> int:
         return sum(p.stat().st_size for p in self.store_paths() if p.exists())
 
+    def store_signature(self) -> tuple[tuple[int, int], ...]:
+        """Size and mtime of each store file: a WAL file at its high-water size is
+        rewritten in place, so sizes alone do not show that the store is still writing."""
+        stats = [p.stat() for p in self.store_paths() if p.exists()]
+        return tuple((st.st_size, st.st_mtime_ns) for st in stats)
+
     def start(self, ready_timeout: float = 90.0) -> None:
         assert self.proc is None or self.proc.poll() is not None, "already running"
         self.root.mkdir(parents=True, exist_ok=True)
@@ -311,23 +317,23 @@ class Server:
 async def wait_store_settled(
     server: Server, quiet: float, timeout: float, poll: float = 0.25
 ) -> tuple[int, bool, float]:
-    """Poll the store files until their total size is unchanged for ``quiet`` seconds.
+    """Poll the store files until none changed (size or mtime) for ``quiet`` seconds.
 
-    Returns (bytes, still_growing_at_timeout, seconds waited until the last change).
+    Returns (total bytes, still changing at ``timeout``, seconds until the last change).
     """
     start = time.monotonic()
-    last = server.store_bytes()
+    last = server.store_signature()
     last_change = start
     while True:
         await asyncio.sleep(poll)
         now = time.monotonic()
-        size = server.store_bytes()
-        if size != last:
-            last, last_change = size, now
+        signature = server.store_signature()
+        if signature != last:
+            last, last_change = signature, now
         elif now - last_change >= quiet:
-            return size, False, last_change - start
+            return server.store_bytes(), False, last_change - start
         if now - start >= timeout:
-            return size, True, last_change - start
+            return server.store_bytes(), True, last_change - start
 
 
 def summary_of_incumbent_log(text: str) -> dict[str, Any]:

@@ -92,11 +92,17 @@ class _Saved:
 
 
 _Op = _Append | _Seal | _Saved
+_ALL = "*"  # a _Seal of every document (at close: fold every open window)
 
 
 @dataclass
 class _OpenRow:
-    """The newest row of a document, still accepting coalesced updates."""
+    """A document's coalescing window: one author's recent updates.
+
+    Each batch writes the window's new updates as one small fragment row (durable at
+    once, cheap to write); when the window closes, its fragments are folded into one
+    row, so a typing burst costs one merge and one rewrite instead of one per batch.
+    """
 
     first_seq: int
     last_seq: int
@@ -106,8 +112,9 @@ class _OpenRow:
     origin: str
     client_ids: set[int]
     n_updates: int
-    parts: list[bytes] = field(default_factory=list)  # data, merged lazily
+    parts: list[bytes] = field(default_factory=list)  # every update of the window
     size: int = 0
+    fragments: list[int] = field(default_factory=list)  # first_seq of its stored rows
 
 
 class HistoryStore:
@@ -181,6 +188,7 @@ class HistoryStore:
     async def close(self) -> None:
         """Commit everything queued, then close. Raises StoreError if that fails."""
         try:
+            self._enqueue(_Seal(_ALL))
             await self.flush()
         finally:
             await self._run(self._close_sync)
@@ -435,28 +443,41 @@ class HistoryStore:
     def _write_sync(self, batch: list[_Op]) -> None:
         db = self.db
         open_rows = {
-            k: replace(v, client_ids=set(v.client_ids), parts=list(v.parts))
+            k: replace(
+                v, client_ids=set(v.client_ids), parts=list(v.parts), fragments=list(v.fragments)
+            )
             for k, v in self._open_rows.items()
         }
-        touched: dict[tuple[str, int], _OpenRow] = {}
+        fresh: dict[tuple[str, int], list[_Append]] = {}  # (doc, window first_seq) -> new updates
+        windows: dict[tuple[str, int], _OpenRow] = {}
+        closed: list[tuple[str, _OpenRow]] = []
         totals: dict[tuple[str, str], list[float]] = {}
         clients: dict[tuple[str, int], str] = {}
         saved: list[_Saved] = []
+
+        def close(doc_id: str) -> None:
+            row = open_rows.pop(doc_id, None)
+            if row is not None:
+                closed.append((doc_id, row))
+
         for op in batch:
             if isinstance(op, _Seal):
-                open_rows.pop(op.doc_id, None)
+                for doc_id in list(open_rows) if op.doc_id == _ALL else [op.doc_id]:
+                    close(doc_id)
                 continue
             if isinstance(op, _Saved):
                 saved.append(op)
                 continue
             row = open_rows.get(op.doc_id)
-            if (
-                row is None
-                or row.author != op.author
+            if row is not None and (
+                row.author != op.author
                 or row.origin != op.origin
                 or op.time - row.first_time > self.coalesce_seconds
                 or row.size >= self.coalesce_max_bytes
             ):
+                close(op.doc_id)
+                row = None
+            if row is None:
                 row = _OpenRow(
                     first_seq=op.seq,
                     last_seq=op.seq,
@@ -473,34 +494,61 @@ class HistoryStore:
             row.last_seq, row.last_time = op.seq, op.time
             row.n_updates += 1
             row.client_ids.update(op.client_ids)
-            touched[(op.doc_id, row.first_seq)] = row
+            fresh.setdefault((op.doc_id, row.first_seq), []).append(op)
+            windows[(op.doc_id, row.first_seq)] = row
             t = totals.setdefault((op.doc_id, op.author), [0, 0, op.time, op.time])
             t[0] += 1
             t[1] += len(op.data)
             t[3] = op.time
             for cid in op.client_ids:
                 clients[(op.doc_id, cid)] = op.author
+
         grown: dict[str, int] = {}
+        insert = (
+            "INSERT OR REPLACE INTO updates (doc_id, first_seq, last_seq, first_time, last_time, "
+            "author, origin, client_ids, n_updates, data) VALUES (?,?,?,?,?,?,?,?,?,?)"
+        )
         with atomic(db):
-            for (doc_id, first_seq), row in touched.items():
-                if len(row.parts) > 1:
-                    row.parts = [merge_updates(*row.parts)]
-                data = row.parts[0]
-                row.size = len(data)
-                old = db.execute(
-                    "SELECT length(data) FROM updates WHERE doc_id = ? AND first_seq = ?",
-                    [doc_id, first_seq],
-                ).fetchone()
-                grown[doc_id] = grown.get(doc_id, 0) + len(data) - (old[0] if old else 0)
+            for (doc_id, _), ops in fresh.items():
+                row = windows[(doc_id, _)]
+                data = ops[0].data if len(ops) == 1 else merge_updates(*(o.data for o in ops))
+                ids = sorted({cid for o in ops for cid in o.client_ids})
                 db.execute(
-                    "INSERT INTO updates (doc_id, first_seq, last_seq, first_time, last_time, "
-                    "author, origin, client_ids, n_updates, data) VALUES (?,?,?,?,?,?,?,?,?,?) "
-                    "ON CONFLICT (doc_id, first_seq) DO UPDATE SET last_seq = excluded.last_seq, "
-                    "last_time = excluded.last_time, client_ids = excluded.client_ids, "
-                    "n_updates = excluded.n_updates, data = excluded.data",
+                    insert,
                     [
                         doc_id,
-                        first_seq,
+                        ops[0].seq,
+                        ops[-1].seq,
+                        ops[0].time,
+                        ops[-1].time,
+                        row.author,
+                        row.origin,
+                        json.dumps(ids),
+                        len(ops),
+                        data,
+                    ],
+                )
+                row.fragments.append(ops[0].seq)
+                grown[doc_id] = grown.get(doc_id, 0) + len(data)
+            for doc_id, row in closed:
+                if len(row.fragments) <= 1:
+                    continue
+                data = merge_updates(*row.parts)
+                marks = ",".join("?" * len(row.fragments))
+                removed = db.execute(
+                    f"SELECT COALESCE(SUM(length(data)), 0) FROM updates "
+                    f"WHERE doc_id = ? AND first_seq IN ({marks})",
+                    [doc_id, *row.fragments],
+                ).fetchone()[0]
+                db.execute(
+                    f"DELETE FROM updates WHERE doc_id = ? AND first_seq IN ({marks})",
+                    [doc_id, *row.fragments],
+                )
+                db.execute(
+                    insert,
+                    [
+                        doc_id,
+                        row.first_seq,
                         row.last_seq,
                         row.first_time,
                         row.last_time,
@@ -511,6 +559,7 @@ class HistoryStore:
                         data,
                     ],
                 )
+                grown[doc_id] = grown.get(doc_id, 0) + len(data) - int(removed)
             for (doc_id, author), (n, nbytes, t0, t1) in totals.items():
                 db.execute(
                     "INSERT INTO authorship (doc_id, author, updates, bytes, first_time, "
@@ -531,14 +580,11 @@ class HistoryStore:
                     [op.seq, op.mtime, op.hash, op.doc_id, op.seq],
                 )
         # only now that the transaction committed does the coalescing state move on
-        for doc_id in list(open_rows):
-            row = open_rows[doc_id]
-            if len(row.parts) > 1:
-                row.parts = [merge_updates(*row.parts)]
         self._open_rows = open_rows
         for doc_id, delta in grown.items():
-            total = self._history_bytes_sync(doc_id) + delta
-            self._history_bytes[doc_id] = total
+            if doc_id in self._history_bytes:
+                self._history_bytes[doc_id] += delta
+            total = self._history_bytes_sync(doc_id)  # queried (after the commit) if unknown
             if self.compaction_budget_bytes is not None and total > self.compaction_budget_bytes:
                 self._compact_sync(doc_id)
 

@@ -237,3 +237,28 @@ async def test_an_update_accepted_while_a_save_is_written_starts_a_new_row(tmp_p
     for u in saved.updates:
         rebuilt.apply_update(u)
     assert str(rebuilt.get("source", type=Text)) == "a"
+
+
+async def test_a_typing_burst_written_over_many_batches_ends_as_one_row(tmp_path):
+    store = await opened(tmp_path / "h.sqlite")
+    record = await store.create_document(
+        "/r", "t.py", "file", Doc().get_update(), mtime=None, hash=None
+    )
+    doc, updates = typing_updates("many batches")
+    for u in updates:
+        store.append(record.doc_id, u, author="alice")
+        await store.flush()  # each keystroke durable on its own
+    fragments = await store.update_rows(record.doc_id)
+    await store.close()
+
+    store = await opened(tmp_path / "h.sqlite")
+    rows = await store.update_rows(record.doc_id)
+    history = await store.load(record.doc_id)
+    await store.close()
+
+    assert len(fragments) == len(updates)
+    assert len(rows) == 1 and rows[0]["n_updates"] == len(updates)
+    rebuilt = Doc()
+    for u in history.updates:
+        rebuilt.apply_update(u)
+    assert str(rebuilt.get("source", type=Text)) == "many batches"
