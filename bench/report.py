@@ -117,8 +117,8 @@ def _fanout_section(
 ) -> list[str]:
     out = [
         f"### 2. Fan-out: 1 writer typing single characters into cell 0 of a 100-cell notebook "
-        f"for {meta['fan_seconds']:g} s, N readers in 2 processes (median of {meta['fan_reps']} "
-        "[min–max])",
+        f"(unless said otherwise) for {meta['fan_seconds']:g} s, N readers in 2 processes "
+        f"(median of {meta['fan_reps']} [min–max])",
         "latency = writer send -> reader has the update, in ms; CPU per delivery = server CPU "
         "seconds / (updates x N), in µs; loss = lost/duplicated/out-of-order deliveries summed "
         "over "
@@ -127,10 +127,12 @@ def _fanout_section(
         "",
     ]
     table = Table("fan-out", "ours", "theirs", "ours/theirs", "note (ours / theirs)")
-    for rate, n in meta["fan_grid"]:
-        o, t = fans[OURS].get(f"{rate}x{n}"), fans[THEIRS].get(f"{rate}x{n}")
+    for rate, n, cells in meta["fan_grid"]:
+        key = f"{rate}x{n}" if cells == 100 else f"{rate}x{n}@{cells}"
+        o, t = fans[OURS].get(key), fans[THEIRS].get(key)
         if not o or not t:
             continue
+        label = f"{rate}/s x {n}" if cells == 100 else f"{rate}/s x {n}, {cells} cells"
         note = (
             f"loss {_loss(o)} / {_loss(t)}; converged {_all(o, 'converged')} / "
             f"{_all(t, 'converged')}; max {fmt(median(_col(o, 'max_ms')))} / "
@@ -138,15 +140,15 @@ def _fanout_section(
             f"load {fmt(median(_col(o, 'loadgen_cores')), '', 2)}"
             f" / {fmt(median(_col(t, 'loadgen_cores')), '', 2)} cores"
         )
-        table.runs(f"{rate}/s x {n}: p50 ms", _col(o, "p50_ms"), _col(t, "p50_ms"), "", note)
-        table.runs(f"{rate}/s x {n}: p99 ms", _col(o, "p99_ms"), _col(t, "p99_ms"))
+        table.runs(f"{label}: p50 ms", _col(o, "p50_ms"), _col(t, "p50_ms"), "", note)
+        table.runs(f"{label}: p99 ms", _col(o, "p99_ms"), _col(t, "p99_ms"))
         o_cpu, t_cpu = _col(o, "cpu_us_per_delivery"), _col(t, "cpu_us_per_delivery")
-        table.runs(f"{rate}/s x {n}: server CPU per delivery", o_cpu, t_cpu, " µs")
+        table.runs(f"{label}: server CPU per delivery", o_cpu, t_cpu, " µs")
         o_pct, t_pct = _col(o, "server_cpu_pct"), _col(t, "server_cpu_pct")
-        table.runs(f"{rate}/s x {n}: server CPU", o_pct, t_pct, " %")
-        if (rate, n) == (100, 100):
+        table.runs(f"{label}: server CPU", o_pct, t_pct, " %")
+        if (rate, n, cells) == (100, 100, 100):
             budgets["fan100"] = (median(_col(o, "p99_ms")), median(_col(t, "p99_ms")))
-        if (rate, n) == (500, 50):
+        if (rate, n, cells) == (500, 50, 100):
             budgets["fan500"] = (median(_col(o, "p99_ms")), median(_col(t, "p99_ms")))
     return out + table.lines()
 
@@ -271,7 +273,8 @@ def build_report(
     lines = [
         f"## jupyter-collab bench ({profile} profile), {meta['date']}",
         "",
-        f"ours: jupyter-collab {ours.get('jupyter-collab')} (jupyter_server "
+        f"ours: jupyter-collab {ours.get('jupyter-collab')} at {meta.get('ours_commit')} "
+        f"(jupyter_server "
         f"{ours.get('jupyter_server')}, pycrdt {ours.get('pycrdt')}, "
         f"tornado {ours.get('tornado')}); "
         f"theirs: jupyter-collaboration {meta.get('theirs')} with its defaults; both with their "

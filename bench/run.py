@@ -53,7 +53,7 @@ PROFILES: dict[str, dict[str, Any]] = {
     "quick": {
         "open_sizes": [100, 1000],
         "open_reps": 1,
-        "fan_grid": [(100, 10), (500, 10)],
+        "fan_grid": [(100, 10, 100), (500, 10, 100)],
         "fan_seconds": 2.0,
         "fan_reps": 1,
         "store_edits": 500,
@@ -64,7 +64,8 @@ PROFILES: dict[str, dict[str, Any]] = {
     "full": {
         "open_sizes": [100, 1000, 5000],
         "open_reps": 3,
-        "fan_grid": [(r, n) for r in (100, 500) for n in (10, 50, 100)],
+        # (updates/s, readers, cells): the issue's grid, plus typing into the large notebook
+        "fan_grid": [(r, n, 100) for r in (100, 500) for n in (10, 50, 100)] + [(100, 10, 5000)],
         "fan_seconds": 5.0,
         "fan_reps": 3,
         "store_edits": 2000,
@@ -76,7 +77,8 @@ PROFILES: dict[str, dict[str, Any]] = {
     "extensive": {
         "open_sizes": [100, 1000, 5000],
         "open_reps": 5,
-        "fan_grid": [(r, n) for r in (20, 100, 500) for n in (1, 10, 50, 100)],
+        "fan_grid": [(r, n, 100) for r in (20, 100, 500) for n in (1, 10, 50, 100)]
+        + [(100, 10, 5000), (100, 50, 5000)],
         "fan_seconds": 5.0,
         "fan_reps": 3,
         "store_edits": 10000,
@@ -147,6 +149,21 @@ async def type_keys(
             text += letters[k % 26]
             typed += 1
     return writer.sent[-count][1], writer.sent[-1][1]
+
+
+def git_state() -> str:
+    """The commit of the server under test, and whether its code differs from it."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=BENCH.parent, capture_output=True, text=True)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    dirty = [
+        line for line in git("status", "--porcelain", "--", "jupyter_collab").splitlines() if line
+    ]
+    return f"{commit} + uncommitted changes in {len(dirty)} file(s)" if dirty else commit
 
 
 def table_counts(db: Path, queries: dict[str, str]) -> dict[str, Any]:
@@ -285,12 +302,22 @@ class ReaderPool:
                 proc.kill()
 
 
+def fan_key(rate: int, n: int, cells: int) -> str:
+    return f"{rate}x{n}" if cells == 100 else f"{rate}x{n}@{cells}"
+
+
 async def bench_fanout(
-    ws: Workspace, pool: ReaderPool, side: str, rate: int, n: int, seconds: float, rep: int
+    ws: Workspace,
+    pool: ReaderPool,
+    side: str,
+    grid: tuple[int, int, int],
+    seconds: float,
+    rep: int,
 ) -> dict[str, Any]:
-    server = ws.server(side, f"fan{rate}x{n}-r{rep}")
+    rate, n, cells = grid
+    server = ws.server(side, f"fan{fan_key(rate, n, cells)}-r{rep}")
     server.root.mkdir(parents=True)
-    shutil.copyfile(ws.notebook(100), server.root / "nb.ipynb")
+    shutil.copyfile(ws.notebook(cells), server.root / "nb.ipynb")
     server.start()
     writer: DocClient | None = None
     try:
@@ -513,18 +540,20 @@ async def run_fanout(
     pool = ReaderPool(2)
     try:
         for rep in range(prof["fan_reps"]):  # outermost: the runs of a config spread over time
-            for rate, n in prof["fan_grid"]:
+            for rate, n, cells in prof["fan_grid"]:
                 for side in SIDES:
                     if pool.broken or not all(p.is_alive() for p in pool.procs):
                         pool.close()
                         pool = ReaderPool(2)
-                    job = bench_fanout(ws, pool, side, rate, n, prof["fan_seconds"], rep)
-                    r = await attempt(errors, f"fan-out {side} {rate}x{n}", job)
+                    grid = (rate, n, cells)
+                    job = bench_fanout(ws, pool, side, grid, prof["fan_seconds"], rep)
+                    key = fan_key(rate, n, cells)
+                    r = await attempt(errors, f"fan-out {side} {key}", job)
                     if r is None:
                         continue
-                    out[side].setdefault(f"{rate}x{n}", []).append(r)
+                    out[side].setdefault(key, []).append(r)
                     log(
-                        f"fan-out {side} {rate}/s x {n}: p50 {r['p50_ms']:.1f} ms, "
+                        f"fan-out {side} {key}: p50 {r['p50_ms']:.1f} ms, "
                         f"p99 {r['p99_ms']:.1f} ms, {r['cpu_us_per_delivery']:.1f} us/delivery, "
                         f"lost/dup/ooo {r['lost']}/{r['duplicated']}/{r['out_of_order']}, "
                         f"converged {r['converged']}, readers {r['loadgen_cores']:.2f} cores"
@@ -584,6 +613,7 @@ def main() -> int:
     results: dict[str, Any] = {}
     try:
         meta["ours"] = servers.check_main_venv()
+        meta["ours_commit"] = git_state()
         meta["theirs"] = servers.ensure_incumbent_venv()
         asyncio.run(run_all(args, prof, Workspace(base), results))
     except KeyboardInterrupt as exc:

@@ -49,9 +49,18 @@ class CollabApp(ExtensionApp):
         allow_none=True,
         config=True,
         help=(
-            "How long after the first unsaved change the file is written to disk, in "
-            "seconds. Default 1.0. None writes only when the last client leaves, on "
-            "request and at shutdown."
+            "How long edits must pause before the file is written to disk, in seconds "
+            "(see save_max_delay_seconds for continuous editing). Default 1.0. None writes "
+            "only when the last client leaves, on request and at shutdown."
+        ),
+    )
+    save_max_delay_seconds = Float(
+        10.0,
+        config=True,
+        help=(
+            "While edits go on without a pause of save_delay_seconds, the file is still "
+            "written at least this often, in seconds. Default 10. Every edit is in the "
+            "history store at once; the file on disk is an export of it."
         ),
     )
     room_idle_timeout_seconds = Float(
@@ -149,6 +158,7 @@ class CollabApp(ExtensionApp):
             root=root,
             fanout=fanout_frames,
             save_delay_seconds=self.save_delay_seconds,
+            save_max_delay_seconds=self.save_max_delay_seconds,
             idle_timeout_seconds=self.room_idle_timeout_seconds,
             disk_poll_interval_seconds=self.disk_poll_interval_seconds,
         )

@@ -173,6 +173,7 @@ class Room:
         files: Files,
         fanout: Fanout = send_each,
         save_delay_seconds: float | None = 1.0,
+        save_max_delay_seconds: float = 10.0,
         saved_seq: int = 0,
         fingerprint: str | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -187,6 +188,8 @@ class Room:
         self.files = files
         self.fanout = fanout
         self.save_delay_seconds = save_delay_seconds
+        self.save_max_delay_seconds = save_max_delay_seconds
+        self._last_change = self._first_unsaved = 0.0
         self.saved_seq = saved_seq
         self.fingerprint = fingerprint
         self.clients: dict[Channel, Client] = {}
@@ -440,13 +443,28 @@ class Room:
     # -- disk ---------------------------------------------------------------------------
 
     def _schedule_save(self) -> None:
-        if self.save_delay_seconds is None or self._save_timer is not None:
+        """Debounce: write once changes pause for ``save_delay_seconds``, and at least every
+        ``save_max_delay_seconds`` while they go on. The history store already holds every
+        update; the file is an export, so it need not follow each keystroke."""
+        if self.save_delay_seconds is None:
             return
         loop = asyncio.get_running_loop()
-        self._save_timer = loop.call_later(self.save_delay_seconds, self._save_timer_fired)
+        now = loop.time()
+        self._last_change = now
+        if self._save_timer is None:
+            self._first_unsaved = now
+            self._save_timer = loop.call_later(self.save_delay_seconds, self._save_timer_fired)
 
     def _save_timer_fired(self) -> None:
         self._save_timer = None
+        assert self.save_delay_seconds is not None
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        quiet_at = self._last_change + self.save_delay_seconds
+        deadline = self._first_unsaved + max(self.save_max_delay_seconds, self.save_delay_seconds)
+        if now < quiet_at and now < deadline:
+            self._save_timer = loop.call_at(min(quiet_at, deadline), self._save_timer_fired)
+            return
         self._spawn(self.save(), "debounced save")
 
     async def save(self, *, force: bool = False) -> bool:
@@ -573,6 +591,7 @@ class RoomRegistry:
         root: str,
         fanout: Fanout = send_each,
         save_delay_seconds: float | None = 1.0,
+        save_max_delay_seconds: float = 10.0,
         idle_timeout_seconds: float | None = 60.0,
         disk_poll_interval_seconds: float | None = 2.0,
         clock: Callable[[], float] = time.monotonic,
@@ -582,6 +601,7 @@ class RoomRegistry:
         self.root = root
         self.fanout = fanout
         self.save_delay_seconds = save_delay_seconds
+        self.save_max_delay_seconds = save_max_delay_seconds
         self.idle_timeout_seconds = idle_timeout_seconds
         self.disk_poll_interval_seconds = disk_poll_interval_seconds
         self._clock = clock
@@ -738,6 +758,7 @@ class RoomRegistry:
             files=self.files,
             fanout=self.fanout,
             save_delay_seconds=self.save_delay_seconds,
+            save_max_delay_seconds=self.save_max_delay_seconds,
             saved_seq=saved_seq,
             fingerprint=fingerprint,
             clock=self._clock,
