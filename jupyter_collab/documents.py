@@ -29,11 +29,19 @@ def wrap(kind: str, doc: Doc[Any]) -> YBaseDoc:
     return KINDS[kind](doc)
 
 
-def build(kind: str, content: Any) -> Doc[Any]:
-    """A new document holding ``content`` (a fresh history, a random client id)."""
-    doc: Doc[Any] = Doc()
+BUILD_CLIENT_ID = 1
+
+
+def build(kind: str, content: Any) -> bytes:
+    """``content`` as one Yjs update: a fresh history, written by a small fixed client id.
+
+    Every item carries its client id, so a small one makes the state ~10 % smaller than
+    a random 53-bit one. Only this build uses it: a document that applies the update
+    edits under its own random id, so no two histories ever write as the same client.
+    """
+    doc: Doc[Any] = Doc(client_id=BUILD_CLIENT_ID)
     wrap(kind, doc).set(content)
-    return doc
+    return doc.get_update()
 
 
 def doc_from_updates(updates: Sequence[bytes]) -> Doc[Any]:

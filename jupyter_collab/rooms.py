@@ -710,10 +710,11 @@ class RoomRegistry:
             room = await self._load_from_store(record)
         else:
             disk = await self.files.read(path, kind)
-            doc = documents.build(kind, disk.content)
+            snapshot = documents.build(kind, disk.content)
             record = await self.store.create_document(
-                self.root, path, kind, doc.get_update(), mtime=disk.fingerprint, hash=None
+                self.root, path, kind, snapshot, mtime=disk.fingerprint, hash=None
             )
+            doc = documents.doc_from_updates([snapshot])
             room = self._make_room(record, doc, saved_seq=0, fingerprint=disk.fingerprint)
             log.info(
                 "room %s: built %s as a %s from disk, epoch %s",

@@ -177,6 +177,9 @@ class HistoryStore:
             conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
+        # batches are small and frequent: checkpoint often and keep the -wal file small
+        conn.execute("PRAGMA wal_autocheckpoint = 256")
+        conn.execute("PRAGMA journal_size_limit = 1048576")
         db = sqlite_utils.Database(conn)
         try:
             apply_migrations(db, db_path=self.path)

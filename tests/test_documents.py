@@ -73,7 +73,7 @@ def notebook(*cells):
 
 
 def live(nb) -> YNotebook:
-    return documents.wrap("notebook", documents.build("notebook", nb))
+    return documents.wrap("notebook", documents.doc_from_updates([documents.build("notebook", nb)]))
 
 
 def sources(ynb):

@@ -485,3 +485,18 @@ async def test_a_path_reopened_as_another_type_tells_old_clients_to_reload(root,
         event = decode_message(channel.outbox[0]).event
         assert event["type"] == "reload" and event["doc_id"] == text_room.doc_id
         assert text_room.epoch != old_epoch
+
+
+async def test_the_build_client_id_never_writes_after_the_build(root, tmp_path, clock):
+    from jupyter_collab.documents import BUILD_CLIENT_ID
+
+    (root / "t.py").write_text("a\n")
+    async with running(root, tmp_path / "h.db", clock) as registry:
+        room = await registry.open_session("t.py", "file")
+        (root / "t.py").write_text("a\nb\n")
+        await room.check_disk()  # a server-side edit, by the disk author
+
+        rows = await registry.store.update_rows(room.doc_id)
+        assert room.doc.client_id != BUILD_CLIENT_ID
+        assert all(BUILD_CLIENT_ID not in json.loads(r["client_ids"]) for r in rows)
+        assert [r["author"] for r in rows] == ["disk"]
