@@ -22,7 +22,7 @@ from jupyter_collab.protocol import (
     encode_event,
     encode_sync_update,
 )
-from jupyter_collab.rooms import RoomRegistry
+from jupyter_collab.rooms import Room, RoomRegistry
 from jupyter_collab.store import HistoryStore
 
 from .fakes import FakeClock, Peer, settle
@@ -87,6 +87,15 @@ async def running(
         await store.close()
 
 
+def joined(room: Room, *usernames: str) -> list[Peer]:
+    """Peers of these users, connected to the room and fully synced."""
+    peers = [Peer(room.kind, name) for name in usernames]
+    for peer in peers:
+        peer.connect(room)
+    settle(*peers)
+    return peers
+
+
 def disk_sources(path: Path) -> list[str]:
     cells = json.loads(path.read_text())["cells"]
     return ["".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in cells]
@@ -123,10 +132,7 @@ async def test_accepted_updates_are_stored_with_their_author_and_client_id(root,
     (root / "a.ipynb").write_text(json.dumps(make_notebook("")))
     async with running(root, tmp_path / "h.db", clock) as registry:
         room = await registry.open_session("a.ipynb", "notebook")
-        alice, bob = Peer("notebook", "alice"), Peer("notebook", "bob")
-        alice.connect(room)
-        bob.connect(room)
-        settle(alice, bob)
+        alice, bob = joined(room, "alice", "bob")
 
         type_into(alice, 0, 0, "a")
         type_into(bob, 0, 0, "b")
@@ -149,9 +155,7 @@ async def test_a_restarted_server_loads_the_room_from_the_store_in_a_few_rows(
     async with running(root, tmp_path / "h.db", clock) as registry:
         room = await registry.open_session("a.ipynb", "notebook")
         epoch = room.epoch
-        alice = Peer("notebook", "alice")
-        alice.connect(room)
-        settle(alice)
+        (alice,) = joined(room, "alice")
         for i in range(200):
             type_into(alice, 0, 1 + i, "y")
             settle(alice)
@@ -168,9 +172,7 @@ async def test_the_saved_file_equals_the_document(root, tmp_path, clock):
     (root / "a.ipynb").write_text(json.dumps(make_notebook("x = 1", "y = 2")))
     async with running(root, tmp_path / "h.db", clock) as registry:
         room = await registry.open_session("a.ipynb", "notebook")
-        alice = Peer("notebook", "alice")
-        alice.connect(room)
-        settle(alice)
+        (alice,) = joined(room, "alice")
         type_into(alice, 1, 5, "0")
         settle(alice)
         assert room.unsaved
@@ -189,9 +191,7 @@ async def test_the_file_is_saved_when_the_last_client_leaves(root, tmp_path, clo
     (root / "t.py").write_text("print(1)\n")
     async with running(root, tmp_path / "h.db", clock) as registry:
         room = await registry.open_session("t.py", "file")
-        alice = Peer("file", "alice")
-        alice.connect(room)
-        settle(alice)
+        (alice,) = joined(room, "alice")
         alice.doc.get("source", type=type(alice.ydoc.ydoc["source"])).insert(0, "# hi\n")
         settle(alice)
 
@@ -207,9 +207,7 @@ async def test_an_outside_edit_is_merged_as_the_disk_author_and_unsaved_edits_su
     (root / "t.py").write_text("line one\nline two\nline three\n")
     async with running(root, tmp_path / "h.db", clock) as registry:
         room = await registry.open_session("t.py", "file")
-        alice = Peer("file", "alice")
-        alice.connect(room)
-        settle(alice)
+        (alice,) = joined(room, "alice")
         text = alice.ydoc.ydoc["source"]
         text.insert(len("line one"), " (alice)")  # unsaved collaborative edit
         settle(alice)
@@ -231,9 +229,7 @@ async def test_an_outside_edit_repeating_our_unsaved_change_is_not_duplicated(
     (root / "t.py").write_text("a\nb\n")
     async with running(root, tmp_path / "h.db", clock) as registry:
         room = await registry.open_session("t.py", "file")
-        alice = Peer("file", "alice")
-        alice.connect(room)
-        settle(alice)
+        (alice,) = joined(room, "alice")
         alice.ydoc.ydoc["source"].insert(2, "X\n")
         settle(alice)
 
@@ -247,9 +243,7 @@ async def test_an_idle_room_is_saved_then_evicted(root, tmp_path, clock):
     (root / "a.ipynb").write_text(json.dumps(make_notebook("x")))
     async with running(root, tmp_path / "h.db", clock, idle_timeout_seconds=30.0) as registry:
         room = await registry.open_session("a.ipynb", "notebook")
-        alice = Peer("notebook", "alice")
-        alice.connect(room)
-        settle(alice)
+        (alice,) = joined(room, "alice")
         type_into(alice, 0, 1, "yz")
         settle(alice)
         alice.disconnect()
@@ -268,9 +262,7 @@ async def test_a_room_whose_store_write_fails_is_kept_and_retried(root, tmp_path
     db = tmp_path / "h.db"
     async with running(root, db, clock, idle_timeout_seconds=1.0) as registry:
         room = await registry.open_session("a.ipynb", "notebook")
-        alice = Peer("notebook", "alice")
-        alice.connect(room)
-        settle(alice)
+        (alice,) = joined(room, "alice")
         blocker = sqlite3.connect(db, isolation_level=None)
         blocker.execute("BEGIN EXCLUSIVE")  # another process holds the database
         try:
@@ -316,10 +308,7 @@ async def test_a_rejected_update_leaves_the_room_and_others_untouched(root, tmp_
     (root / "a.ipynb").write_text(json.dumps(make_notebook("x")))
     async with running(root, tmp_path / "h.db", clock) as registry:
         room = await registry.open_session("a.ipynb", "notebook")
-        alice, bob = Peer("notebook", "alice"), Peer("notebook", "bob")
-        alice.connect(room)
-        bob.connect(room)
-        settle(alice, bob)
+        alice, bob = joined(room, "alice", "bob")
         before = room.doc.get_update()
         seq = registry.store.last_seq(room.doc_id)
 
@@ -337,10 +326,7 @@ async def test_awareness_carries_the_server_identity_and_only_the_senders_own_st
     (root / "a.ipynb").write_text(json.dumps(make_notebook("x")))
     async with running(root, tmp_path / "h.db", clock) as registry:
         room = await registry.open_session("a.ipynb", "notebook")
-        alice, bob = Peer("notebook", "alice"), Peer("notebook", "bob")
-        alice.connect(room)
-        bob.connect(room)
-        settle(alice, bob)
+        alice, bob = joined(room, "alice", "bob")
         forged = {"user": {"name": "Bob"}, "cursor": 3}
         alice.to_room.append(
             encode_awareness(
@@ -388,9 +374,7 @@ async def test_unknown_events_are_answered_and_the_connection_stays(root, tmp_pa
     (root / "a.ipynb").write_text(json.dumps(make_notebook("x")))
     async with running(root, tmp_path / "h.db", clock) as registry:
         room = await registry.open_session("a.ipynb", "notebook")
-        alice = Peer("notebook", "alice")
-        alice.connect(room)
-        settle(alice)
+        (alice,) = joined(room, "alice")
 
         alice.to_room.append(encode_event({"type": "dance", "id": 4}))
         settle(alice)
@@ -410,9 +394,7 @@ async def test_arbitrary_bytes_from_a_client_never_change_the_document(root, tmp
     (root / "a.ipynb").write_text(json.dumps(make_notebook("x = 1")))
     async with running(root, tmp_path / "h.db", clock) as registry:
         room = await registry.open_session("a.ipynb", "notebook")
-        witness = Peer("notebook", "alice")
-        witness.connect(room)
-        settle(witness)
+        (witness,) = joined(room, "alice")
         before = room.content()
         seq = registry.store.last_seq(room.doc_id)
 
@@ -446,10 +428,7 @@ async def test_a_client_whose_first_awareness_only_echoes_peers_can_still_claim_
     (root / "a.ipynb").write_text(json.dumps(make_notebook("x")))
     async with running(root, tmp_path / "h.db", clock) as registry:
         room = await registry.open_session("a.ipynb", "notebook")
-        alice, bob = Peer("notebook", "alice"), Peer("notebook", "bob")
-        alice.connect(room)
-        bob.connect(room)
-        settle(alice, bob)
+        alice, bob = joined(room, "alice", "bob")
         mine = [AwarenessEntry(alice.doc.client_id, 1, {"cursor": 1})]
         alice.to_room.append(encode_awareness(encode_awareness_update(mine)))
         settle(alice, bob)
