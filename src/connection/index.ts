@@ -1,0 +1,7 @@
+/**
+ * The frontend's connection library: a document's room websocket, its JSON events and
+ * its connection state. No JupyterLab application imports; plugins wire it.
+ */
+export * from './connection';
+export * from './events';
+export * from './state';
