@@ -5,9 +5,10 @@ rewritten while a client was away, and SIGKILL mid-typing."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import signal
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -53,14 +54,21 @@ def root(tmp_path: Path) -> Path:
     return path
 
 
-@asynccontextmanager
-async def serving(root: Path, db: Path, **collab: Any) -> AsyncIterator[ServerProcess]:
-    server = ServerProcess(root, db, **collab)
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
+@pytest.fixture
+def make_server() -> Iterator[Callable[..., ServerProcess]]:
+    """Server processes that are killed at teardown, whatever the test did."""
+    started: list[ServerProcess] = []
+
+    def make(root: Path, db: Path, **collab: Any) -> ServerProcess:
+        server = ServerProcess(root, db, **collab)
+        started.append(server)
+        return server
+
+    yield make
+    for server in started:
+        proc = server.proc
+        if proc is not None and proc.returncode is None:
+            os.kill(proc.pid, signal.SIGKILL)
 
 
 async def connected(
@@ -78,10 +86,10 @@ async def converged(*clients: YClient) -> None:
         await c.wait_for(lambda c=c: c.content() == target.content(), what="convergence")
 
 
-async def test_a_restart_with_the_store_keeps_every_edit_once(root, tmp_path):
+async def test_a_restart_with_the_store_keeps_every_edit_once(root, tmp_path, make_server):
     (root / "n.ipynb").write_text(json.dumps(notebook("a", "b")))
     db = tmp_path / "state" / "h.sqlite"
-    server = ServerProcess(root, db)
+    server = make_server(root, db)
     await server.start()
     session = await server.open_session("n.ipynb")
     alice = await connected(server, session)
@@ -113,10 +121,12 @@ async def test_a_restart_with_the_store_keeps_every_edit_once(root, tmp_path):
     assert disk_sources(root / "n.ipynb") == ["alice", "b!", "bob's"]
 
 
-async def test_a_client_from_before_the_store_was_deleted_is_refused_not_merged(root, tmp_path):
+async def test_a_client_from_before_the_store_was_deleted_is_refused_not_merged(
+    root, tmp_path, make_server
+):
     (root / "n.ipynb").write_text(json.dumps(notebook("one", "two")))
     db = tmp_path / "state" / "h.sqlite"
-    server = ServerProcess(root, db)
+    server = make_server(root, db)
     await server.start()
     session = await server.open_session("n.ipynb")
     alice = await connected(server, session)
@@ -149,10 +159,10 @@ async def test_a_client_from_before_the_store_was_deleted_is_refused_not_merged(
     assert disk_sources(root / "n.ipynb") == ["one!", "two"]
 
 
-async def test_a_file_rewritten_while_a_client_was_away_merges_once(root, tmp_path):
+async def test_a_file_rewritten_while_a_client_was_away_merges_once(root, tmp_path, make_server):
     (root / "n.ipynb").write_text(json.dumps(notebook("keep", "edit me")))
     db = tmp_path / "state" / "h.sqlite"
-    server = ServerProcess(root, db)
+    server = make_server(root, db)
     await server.start()
     session = await server.open_session("n.ipynb")
     alice = await connected(server, session)
@@ -182,10 +192,10 @@ async def test_a_file_rewritten_while_a_client_was_away_merges_once(root, tmp_pa
     assert disk_sources(root / "n.ipynb") == [">keep!", "edited by git", "# added"]
 
 
-async def test_sigkill_mid_typing_loses_nothing_a_client_still_holds(root, tmp_path):
+async def test_sigkill_mid_typing_loses_nothing_a_client_still_holds(root, tmp_path, make_server):
     (root / "t.py").write_text("")
     db = tmp_path / "state" / "h.sqlite"
-    server = ServerProcess(root, db)
+    server = make_server(root, db)
     await server.start()
     session = await server.open_session("t.py", "file")
     alice = await connected(server, session, YClient("file"))
