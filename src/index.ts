@@ -1,19 +1,5 @@
-import {
-  JupyterFrontEnd,
-  JupyterFrontEndPlugin
-} from '@jupyterlab/application';
+import { cursorsPlugin } from './plugins/cursors';
+import { providerPlugin } from './plugins/provider';
+import { statusPlugin } from './plugins/status';
 
-/**
- * Placeholder plugin: proves the prebuilt extension loads. The real plugins
- * arrive one per file in `src/plugins/`.
- */
-const status: JupyterFrontEndPlugin<void> = {
-  id: 'jupyter-collab:status',
-  description: 'Reports that jupyter-collab is loaded.',
-  autoStart: true,
-  activate: (_app: JupyterFrontEnd): void => {
-    console.log('jupyter-collab is active');
-  }
-};
-
-export default [status];
+export default [providerPlugin, cursorsPlugin, statusPlugin];

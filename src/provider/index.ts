@@ -1,0 +1,8 @@
+/**
+ * The collab content provider: JupyterLab documents served live through our rooms.
+ * A library folder: no `@jupyterlab/application` imports; `plugins/provider.ts` wires it.
+ * `notify.ts` (the notifications, via @jupyterlab/apputils) is imported on its own.
+ */
+export * from './factory';
+export * from './provider';
+export * from './status';

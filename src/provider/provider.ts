@@ -1,0 +1,370 @@
+/**
+ * The collab content provider: JupyterLab's documents (notebooks, text files) served
+ * live through our rooms. Metadata (hash, last_modified) still comes from the drive;
+ * the content is the shared model, synced by a `CollabConnection` per document.
+ *
+ * No JupyterLab application imports: the plugin passes the drive and settings, and
+ * listens to `documentStale` to tell people.
+ */
+import { DocumentChange, YDocument, YNotebook } from '@jupyter/ydoc';
+import { PathExt } from '@jupyterlab/coreutils';
+import {
+  Contents,
+  IContentProvider,
+  ServerConnection
+} from '@jupyterlab/services';
+import { ISignal, Signal } from '@lumino/signaling';
+
+import { DocumentType, ISession, openSession } from '../api';
+import {
+  CollabConnection,
+  ConnectionState,
+  ICollabConnectionOptions,
+  ISavedEvent,
+  ServerEvent,
+  snapshotSource
+} from '../connection';
+import { CollabSharedModelFactory, documentTypeOf } from './factory';
+
+/**
+ * What the provider needs of a connection (`CollabConnection` has it all).
+ */
+export interface IDocumentConnection {
+  readonly state: ConnectionState;
+  readonly stateChanged: ISignal<any, ConnectionState>;
+  readonly eventReceived: ISignal<any, ServerEvent>;
+  whenSynced(): Promise<void>;
+  requestSave(): Promise<ISavedEvent>;
+  unsyncedText(): string | null;
+  dispose(): void;
+}
+
+/**
+ * A shared model served live, and its connection once the session call answered.
+ */
+export interface ILiveDocument {
+  readonly path: string;
+  readonly type: DocumentType;
+  readonly model: YDocument<DocumentChange>;
+  /** The connection; rejects when the session call fails. */
+  readonly connection: Promise<IDocumentConnection>;
+}
+
+/**
+ * A document whose history the server no longer holds (`stale`): it must be reloaded,
+ * and its local changes can only be kept as a copy.
+ */
+export interface IStaleDocument {
+  readonly path: string;
+  readonly type: DocumentType;
+  readonly reason: string;
+  /** The local content at the time it went stale, or `null`. */
+  readonly unsyncedText: string | null;
+}
+
+/**
+ * Constructor options of `CollabContentProvider`.
+ */
+export interface ICollabContentProviderOptions {
+  /** The drive that knows the files' metadata (the default drive). */
+  readonly drive: Pick<Contents.IDrive, 'get' | 'save'>;
+  /** Where the collab server is. */
+  readonly serverSettings: ServerConnection.ISettings;
+  /** The session call; `openSession` from `api.ts` by default (tests replace it). */
+  readonly openSession?: (
+    path: string,
+    type: DocumentType,
+    settings?: ServerConnection.ISettings
+  ) => Promise<ISession>;
+  /** Builds a connection; a `CollabConnection` by default (tests replace it). */
+  readonly connect?: (options: ICollabConnectionOptions) => IDocumentConnection;
+}
+
+/**
+ * The name of the copy that keeps a stale document's local content.
+ */
+export function unsyncedCopyPath(path: string, type: DocumentType): string {
+  if (type === 'notebook') {
+    const ext = PathExt.extname(path);
+    return `${path.slice(0, path.length - ext.length)}.unsynced-copy${ext || '.ipynb'}`;
+  }
+  return `${path}.unsynced-copy.txt`;
+}
+
+/**
+ * The options without `contentProviderId`: the drive would hand the call back to us.
+ */
+function restOptions<T extends Contents.IContentProvisionOptions>(
+  options: T | undefined
+): T | undefined {
+  if (options === undefined) {
+    return undefined;
+  }
+  const { contentProviderId: _ignored, ...rest } = options;
+  return rest as T;
+}
+
+/**
+ * A content provider whose shared models are live documents of our server.
+ */
+export class CollabContentProvider implements IContentProvider {
+  constructor(options: ICollabContentProviderOptions) {
+    this._drive = options.drive;
+    this._serverSettings = options.serverSettings;
+    this._openSession = options.openSession ?? openSession;
+    this._connect =
+      options.connect ?? (connectionOptions => new CollabConnection(connectionOptions));
+    this.sharedModelFactory = new CollabSharedModelFactory((model, path, type) =>
+      this._serve(model, path, type)
+    );
+  }
+
+  /** Creates the live shared models; register document classes on it. */
+  readonly sharedModelFactory: CollabSharedModelFactory;
+
+  /** Emits `save` changes after saves (ours or anyone's), with the file's new hash. */
+  get fileChanged(): ISignal<this, Contents.IChangedArgs> {
+    return this._fileChanged;
+  }
+
+  /** Emits when a document becomes stale; see `IStaleDocument`. */
+  get documentStale(): ISignal<this, IStaleDocument> {
+    return this._documentStale;
+  }
+
+  /** Emits the live document whose connection changed state (or was just made). */
+  get documentChanged(): ISignal<this, ILiveDocument> {
+    return this._documentChanged;
+  }
+
+  /** The live document of a shared model, if this provider made it. */
+  documentOf(model: unknown): ILiveDocument | undefined {
+    return this._byModel.get(model as YDocument<DocumentChange>);
+  }
+
+  /** The connection of a shared model once it exists, else `null`. */
+  connectionOf(model: unknown): IDocumentConnection | null {
+    return this._connections.get(model as YDocument<DocumentChange>) ?? null;
+  }
+
+  /**
+   * Get a file's model. For a live document with content requested, wait until it is
+   * synced and return the metadata with `content: null`: the shared model is the
+   * content, and a falsy content keeps JupyterLab from loading the file into it.
+   */
+  async get(
+    path: string,
+    options?: Contents.IFetchOptions
+  ): Promise<Contents.IModel> {
+    const live = this._find(path, options?.type);
+    if (live === undefined) {
+      return this._drive.get(path, restOptions(options));
+    }
+    if (options?.content === false) {
+      return this._checkMetadata(live, options);
+    }
+    let connection: IDocumentConnection;
+    try {
+      connection = await live.connection;
+    } catch {
+      // No room for it (the session call failed): serve it from the drive, unshared.
+      this._forget(live);
+      return this._drive.get(path, restOptions(options));
+    }
+    await connection.whenSynced();
+    const model = await this._metadata(path);
+    this._hashes.set(live, model.hash);
+    return { ...model, content: null };
+  }
+
+  /**
+   * Save a file. A live document asks its room to write it, then returns the file's
+   * metadata (with its hash) and emits `fileChanged`.
+   */
+  async save(
+    path: string,
+    options: Partial<Contents.IModel> & Contents.IContentProvisionOptions = {}
+  ): Promise<Contents.IModel> {
+    const live = this._find(path, options.type);
+    if (live === undefined) {
+      return this._drive.save(path, restOptions(options));
+    }
+    const connection = await live.connection;
+    await connection.requestSave();
+    return this._announceSave(live);
+  }
+
+  /**
+   * Keep a stale document's local content next to it, through the drive.
+   *
+   * Returns:
+   *   The copy's path.
+   */
+  async saveCopy(document: IStaleDocument): Promise<string> {
+    const path = unsyncedCopyPath(document.path, document.type);
+    await this._drive.save(path, {
+      type: 'file',
+      format: 'text',
+      content: document.unsyncedText ?? ''
+    });
+    return path;
+  }
+
+  /** Whether `dispose()` ran. */
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  /** Close every connection. */
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._isDisposed = true;
+    this._connections.forEach(connection => connection.dispose());
+    this._connections.clear();
+    this._byModel.clear();
+    this._byPath.clear();
+    Signal.clearData(this);
+  }
+
+  private _serve(
+    model: YDocument<DocumentChange>,
+    path: string,
+    type: DocumentType
+  ): void {
+    let resolveConnection!: (c: IDocumentConnection) => void;
+    const connection = new Promise<IDocumentConnection>((resolve, reject) => {
+      resolveConnection = resolve;
+      this._openSession(path, type, this._serverSettings).then(session => {
+        if (model.isDisposed || this._isDisposed) {
+          reject(new Error(`${path} was closed before it connected.`));
+          return;
+        }
+        const made = this._connect({
+          session,
+          ydoc: model.ydoc,
+          awareness: model.awareness,
+          serverSettings: this._serverSettings,
+          snapshot:
+            type === 'notebook'
+              ? () => JSON.stringify((model as YNotebook).toJSON(), null, 1)
+              : snapshotSource
+        });
+        this._connections.set(model, made);
+        made.stateChanged.connect((_, state) => this._onState(live, state));
+        made.eventReceived.connect((_, event) => this._onEvent(live, event));
+        resolveConnection(made);
+        this._documentChanged.emit(live);
+      }, reject);
+    });
+    // The context reports a failed session call (get rejects); avoid unhandled noise.
+    connection.catch(error =>
+      console.warn(`jupyter-collab: ${path} is not live:`, error)
+    );
+    const live: ILiveDocument = { path, type, model, connection };
+    this._byModel.set(model, live);
+    this._byPath.set(path, [...(this._byPath.get(path) ?? []), live]);
+    model.disposed.connect(() => this._forget(live));
+  }
+
+  /** The live document of `path` opened as `contentType` (any type when omitted). */
+  private _find(
+    path: string,
+    contentType?: Contents.ContentType
+  ): ILiveDocument | undefined {
+    const type = contentType === undefined ? undefined : documentTypeOf(contentType);
+    return this._byPath
+      .get(path)
+      ?.find(live => type === undefined || live.type === type);
+  }
+
+  private _forget(live: ILiveDocument): void {
+    this._connections.get(live.model)?.dispose();
+    this._connections.delete(live.model);
+    this._byModel.delete(live.model);
+    const others = (this._byPath.get(live.path) ?? []).filter(d => d !== live);
+    if (others.length > 0) {
+      this._byPath.set(live.path, others);
+    } else {
+      this._byPath.delete(live.path);
+    }
+  }
+
+  private _onState(live: ILiveDocument, state: ConnectionState): void {
+    this._documentChanged.emit(live);
+    if (state.status === 'stale') {
+      const connection = this._connections.get(live.model);
+      this._documentStale.emit({
+        path: live.path,
+        type: live.type,
+        reason: state.reason,
+        unsyncedText: connection?.unsyncedText() ?? null
+      });
+    }
+  }
+
+  private _onEvent(live: ILiveDocument, event: ServerEvent): void {
+    if (event.type === 'saved' && event.id === null) {
+      // Someone's save, or the server's own: the file on disk now matches the room.
+      this._announceSave(live).catch(error =>
+        console.warn(`jupyter-collab: could not refresh ${live.path}:`, error)
+      );
+    }
+  }
+
+  private async _announceSave(live: ILiveDocument): Promise<Contents.IModel> {
+    const model = await this._metadata(live.path);
+    if (!live.model.isDisposed) {
+      live.model.dirty = false;
+    }
+    this._hashes.set(live, model.hash);
+    this._fileChanged.emit({ type: 'save', oldValue: null, newValue: model });
+    return model;
+  }
+
+  /**
+   * Metadata asked without content: JupyterLab does so before a save, to warn when the
+   * file changed on disk. The room merges outside changes into the live document, so
+   * that warning does not apply: a new hash is announced (`fileChanged`) before it is
+   * returned, which keeps the "File Changed" dialog away.
+   */
+  private async _checkMetadata(
+    live: ILiveDocument,
+    options: Contents.IFetchOptions
+  ): Promise<Contents.IModel> {
+    const model = await this._drive.get(live.path, restOptions(options));
+    const connection = this._connections.get(live.model);
+    const synced =
+      connection?.state.status === 'connected' && connection.state.synced;
+    if (synced && options.hash && model.hash !== this._hashes.get(live)) {
+      this._hashes.set(live, model.hash);
+      this._fileChanged.emit({ type: 'save', oldValue: null, newValue: model });
+    }
+    return model;
+  }
+
+  private _metadata(path: string): Promise<Contents.IModel> {
+    return this._drive.get(path, { content: false, hash: true });
+  }
+
+  private readonly _drive: Pick<Contents.IDrive, 'get' | 'save'>;
+  private readonly _serverSettings: ServerConnection.ISettings;
+  private readonly _openSession: NonNullable<
+    ICollabContentProviderOptions['openSession']
+  >;
+  private readonly _connect: NonNullable<ICollabContentProviderOptions['connect']>;
+  /** The live documents of each path: a notebook may be open as a file too. */
+  private readonly _byPath = new Map<string, ILiveDocument[]>();
+  private readonly _byModel = new Map<YDocument<DocumentChange>, ILiveDocument>();
+  private readonly _connections = new Map<
+    YDocument<DocumentChange>,
+    IDocumentConnection
+  >();
+  /** The last hash each live document's context was given. */
+  private readonly _hashes = new WeakMap<ILiveDocument, string | undefined>();
+  private _isDisposed = false;
+  private readonly _fileChanged = new Signal<this, Contents.IChangedArgs>(this);
+  private readonly _documentStale = new Signal<this, IStaleDocument>(this);
+  private readonly _documentChanged = new Signal<this, ILiveDocument>(this);
+}

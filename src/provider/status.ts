@@ -1,0 +1,106 @@
+/**
+ * A status bar item: the current document's connection state and how many people are
+ * in it. The plugin tells it which shared model is current.
+ */
+import { Widget } from '@lumino/widgets';
+import { Awareness } from 'y-protocols/awareness';
+
+import { ConnectionState } from '../connection';
+import { CollabContentProvider, ILiveDocument } from './provider';
+
+/**
+ * The words for a connection state, as shown in the status bar.
+ */
+export function describeState(state: ConnectionState | null): string {
+  if (state === null) {
+    return 'connecting';
+  }
+  switch (state.status) {
+    case 'connected':
+      return state.synced ? 'connected' : 'syncing';
+    case 'reconnecting':
+      return 'reconnecting';
+    default:
+      return state.status;
+  }
+}
+
+/**
+ * Shows `<state> · <n> people` for the current live document; hidden for others.
+ */
+export class CollabStatus extends Widget {
+  constructor(provider: CollabContentProvider) {
+    super();
+    this._provider = provider;
+    this.addClass('jp-collab-status');
+    provider.documentChanged.connect(this._onDocumentChanged, this);
+    this._render();
+  }
+
+  /**
+   * The shared model of the current document (`context.model.sharedModel`), or `null`.
+   */
+  set model(model: unknown) {
+    const next = this._provider.documentOf(model) ?? null;
+    if (next === this._document) {
+      return;
+    }
+    this._awareness?.off('change', this._onAwareness);
+    this._document = next;
+    this._awareness = next?.model.awareness ?? null;
+    this._awareness?.on('change', this._onAwareness);
+    this._render();
+  }
+
+  /** The text currently shown, `''` when hidden. */
+  get text(): string {
+    if (this._document === null) {
+      return '';
+    }
+    const state = this._provider.connectionOf(this._document.model)?.state ?? null;
+    const people = this._awareness?.getStates().size ?? 0;
+    return `${describeState(state)} · ${people} ${people === 1 ? 'person' : 'people'}`;
+  }
+
+  dispose(): void {
+    this._awareness?.off('change', this._onAwareness);
+    this._awareness = null;
+    super.dispose();
+  }
+
+  private _render(): void {
+    const text = this.text;
+    const state = this._document
+      ? (this._provider.connectionOf(this._document.model)?.state.status ??
+        'connecting')
+      : 'none';
+    this.node.textContent = text;
+    this.node.dataset.status = state;
+    this.node.title = text ? `Live document ${this._document?.path}: ${text}` : '';
+    this.setHidden(text === '');
+  }
+
+  private _onDocumentChanged(_: unknown, document: ILiveDocument): void {
+    if (document === this._document) {
+      this._render();
+    }
+  }
+
+  private _onAwareness = (): void => {
+    this._render();
+  };
+
+  private readonly _provider: CollabContentProvider;
+  private _document: ILiveDocument | null = null;
+  private _awareness: Awareness | null = null;
+}
+
+/**
+ * The shared model of a document widget (`widget.context.model.sharedModel`), or
+ * `null` for any other widget.
+ */
+export function sharedModelOf(widget: unknown): unknown {
+  const context = (widget as { context?: { model?: { sharedModel?: unknown } } })
+    ?.context;
+  return context?.model?.sharedModel ?? null;
+}

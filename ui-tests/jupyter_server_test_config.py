@@ -1,0 +1,91 @@
+"""Server configuration for the browser tests. TEST ONLY: never use it for a real server.
+
+Started by playwright.config.js (`webServer`) as
+    jupyter lab --config jupyter_server_test_config.py
+with the working directory ui-tests/ and these environment variables (all optional):
+    COLLAB_UI_PORT   port on 127.0.0.1 (default 18893)
+    COLLAB_UI_ROOT   the server's root directory (default ui-tests/.root)
+    COLLAB_UI_STATE  history database, workspaces, user settings (default ui-tests/.state)
+playwright.config.js deletes and recreates both directories before every start.
+
+Identities: the users in users.json (alice, bob, carol), each with its own token. A request is
+that user when it carries the user's token (`Authorization: token <t>` or `?token=<t>`) or the
+signed login cookie the server sets on the user's first token request, so a browser context that
+once opened `/lab?token=<t>` stays that user across page loads (cookie requests need the XSRF
+header on PUT/POST/..., which JupyterLab sends by itself). Anything else is unauthenticated.
+"""
+
+import json
+import os
+from pathlib import Path
+
+from jupyter_server.auth.identity import IdentityProvider, User
+
+HERE = Path(__file__).resolve().parent
+USERS = json.loads((HERE / "users.json").read_text(encoding="utf-8"))
+BY_TOKEN = {spec["token"]: name for name, spec in USERS.items()}
+
+PORT = int(os.environ.get("COLLAB_UI_PORT", "18893"))
+ROOT = Path(os.environ.get("COLLAB_UI_ROOT", HERE / ".root")).resolve()
+STATE = Path(os.environ.get("COLLAB_UI_STATE", HERE / ".state")).resolve()
+for d in (ROOT, STATE):
+    d.mkdir(parents=True, exist_ok=True)
+
+
+def make_user(username: str) -> User:
+    spec = USERS[username]
+    return User(
+        username=username,
+        name=spec["name"],
+        display_name=spec["display_name"],
+        initials=spec["initials"],
+        color=spec["color"],
+    )
+
+
+class CollabTestIdentityProvider(IdentityProvider):
+    """Token per user; the login cookie (holding just the username) keeps the identity."""
+
+    def get_user(self, handler):
+        token = self.get_token(handler)  # ?token=... or Authorization: token ...
+        if token:
+            username = BY_TOKEN.get(token)
+            if username is None:
+                return None  # a wrong token never falls back to the cookie
+            user = make_user(username)
+            cookie_user = self.get_user_cookie(handler)
+            if cookie_user is None or cookie_user.username != username:
+                self.set_login_cookie(handler, user)
+            # as the base class does: token requests skip the XSRF and origin checks
+            handler._token_authenticated = True
+            return user
+        return self.get_user_cookie(handler)
+
+    def user_to_cookie(self, user: User) -> str:
+        return user.username
+
+    def user_from_cookie(self, cookie_value: str) -> User | None:
+        return make_user(cookie_value) if cookie_value in USERS else None
+
+
+c = get_config()  # noqa: F821 (injected by traitlets)
+
+c.ServerApp.identity_provider_class = CollabTestIdentityProvider
+# No shared server token: JupyterLab copies IdentityProvider.token into the page config, and the
+# browser would then send it on every request instead of its user's cookie.
+c.IdentityProvider.token = ""
+c.ServerApp.ip = "127.0.0.1"
+c.ServerApp.port = PORT
+c.ServerApp.port_retries = 0  # fail loudly instead of drifting to a port the tests don't know
+c.ServerApp.open_browser = False
+c.ServerApp.allow_root = True  # CI and this machine run as root
+c.ServerApp.root_dir = str(ROOT)
+# jupyter_collab is enabled by its installed jupyter-config (pip install -e .)
+
+c.CollabApp.history_db_path = str(STATE / "history.sqlite")
+
+c.LabApp.news_url = None
+c.LabApp.check_for_updates_class = "jupyterlab.NeverCheckForUpdate"
+c.LabApp.app_settings_dir = str(HERE / "lab-settings")  # overrides.json: no news toast
+c.LabApp.user_settings_dir = str(STATE / "user-settings")
+c.LabApp.workspaces_dir = str(STATE / "workspaces")  # never restore last run's layout

@@ -1,0 +1,146 @@
+/**
+ * Two users editing the same documents live, through the jupyter-collab
+ * server (the frontend must open notebooks and text files as shared documents;
+ * how to run: the header of ../playwright.config.js).
+ *
+ * Each user has its own browser context (cookies, storage) and workspace.
+ * Screenshots of both views land in test-results/<test>/.
+ */
+import { expect, Page, test, TestInfo } from '@playwright/test';
+
+import {
+  editorIn,
+  expectEditorText,
+  getFile,
+  notebook,
+  openAs,
+  putFile,
+  reloadLab,
+  USERS
+} from './helpers';
+
+async function screenshots(
+  testInfo: TestInfo,
+  step: string,
+  views: Record<string, Page>
+): Promise<void> {
+  for (const [who, page] of Object.entries(views)) {
+    const file = testInfo.outputPath(`${step}-${who}.png`);
+    await page.screenshot({ path: file });
+    await testInfo.attach(`${step}-${who}`, {
+      path: file,
+      contentType: 'image/png'
+    });
+  }
+}
+
+test('notebook: typing, carets, new cells and reload are shared', async ({
+  browser,
+  request
+}, testInfo) => {
+  const nb = 'shared.ipynb';
+  await putFile(request, 'alice', nb, notebook(''));
+
+  const alice = await openAs(browser, 'alice', nb, { workspace: 'alice-nb' });
+  const bob = await openAs(browser, 'bob', nb, { workspace: 'bob-nb' });
+  const a = editorIn(alice);
+  const b = editorIn(bob);
+  await expect(a.cells).toHaveCount(1);
+  await expect(b.cells).toHaveCount(1);
+
+  // 1. alice types in cell 1; bob sees it
+  await a.cell(0).click();
+  await alice.keyboard.type('alice_was_here = 1');
+  await expectEditorText(b.cell(0), 'alice_was_here = 1');
+
+  // 2. bob puts his caret in that cell; alice sees his caret with his name and colour
+  await b.cell(0).click();
+  await bob.keyboard.press('End');
+  const bobLabel = a.remoteLabel('Bob');
+  await expect(bobLabel).toHaveCount(1);
+  await expect(bobLabel).toHaveText(USERS.bob.display_name);
+  await expect(a.remoteCaret('Bob')).toHaveAttribute(
+    'style',
+    new RegExp(`--jp-collab-user-color:\\s*${USERS.bob.color}`, 'i')
+  );
+  // nobody sees a caret of their own
+  await expect(a.remoteLabel('Alice')).toHaveCount(0);
+
+  // 3. bob inserts a cell below (command mode: Escape, then B) and types in it
+  await bob.keyboard.press('Escape');
+  await bob.keyboard.press('b');
+  await expect(b.cells).toHaveCount(2);
+  await expect(a.cells).toHaveCount(2);
+  await bob.keyboard.press('Enter'); // edit mode in the new cell
+  await bob.keyboard.type('bob_cell = 2');
+  await expectEditorText(a.cell(1), 'bob_cell = 2');
+  await expectEditorText(a.cell(0), 'alice_was_here = 1');
+  await screenshots(testInfo, 'notebook', { alice, bob });
+
+  // 4. the server writes the file by itself once edits pause (debounced save)
+  await expect
+    .poll(
+      async () =>
+        (await getFile(request, 'alice', nb)).cells.map(
+          (c: { source: string }) => c.source
+        ),
+      { timeout: 30_000 }
+    )
+    .toEqual(['alice_was_here = 1', 'bob_cell = 2']);
+
+  // 5. alice reloads: the shared content is still there, and still live
+  await reloadLab(alice);
+  await expect(a.cells).toHaveCount(2);
+  await expectEditorText(a.cell(0), 'alice_was_here = 1');
+  await expectEditorText(a.cell(1), 'bob_cell = 2');
+  await b.cell(1).click();
+  await bob.keyboard.press('End');
+  await bob.keyboard.type(' # after reload');
+  await expectEditorText(a.cell(1), 'bob_cell = 2 # after reload');
+  await screenshots(testInfo, 'notebook-reloaded', { alice, bob });
+
+  await Promise.all([alice, bob].map(p => p.context().close()));
+});
+
+test('text file: typing is shared both ways and survives a reload', async ({
+  browser,
+  request
+}, testInfo) => {
+  const file = 'shared.py';
+  await putFile(request, 'alice', file, 'start = 0\n');
+
+  const alice = await openAs(browser, 'alice', file, { workspace: 'alice-py' });
+  const bob = await openAs(browser, 'bob', file, { workspace: 'bob-py' });
+  const a = editorIn(alice);
+  const b = editorIn(bob);
+  await expectEditorText(a.file, 'start = 0\n');
+  await expectEditorText(b.file, 'start = 0\n');
+
+  // alice appends a line; bob sees it
+  await a.file.click();
+  await alice.keyboard.press('Control+End');
+  await alice.keyboard.type('alice_line = 1');
+  await expectEditorText(b.file, 'start = 0\nalice_line = 1');
+
+  // bob appends another; alice sees it, and bob's caret
+  await b.file.click();
+  await bob.keyboard.press('Control+End');
+  await bob.keyboard.press('Enter');
+  await bob.keyboard.type('bob_line = 2');
+  await expectEditorText(a.file, 'start = 0\nalice_line = 1\nbob_line = 2');
+  await expect(a.remoteLabel('Bob')).toHaveCount(1);
+  await screenshots(testInfo, 'file', { alice, bob });
+
+  const expected = 'start = 0\nalice_line = 1\nbob_line = 2';
+  await expect
+    .poll(async () => (await getFile(request, 'alice', file)).trimEnd(), {
+      timeout: 30_000
+    })
+    .toBe(expected);
+
+  await reloadLab(alice);
+  await expectEditorText(a.file, 'start = 0\nalice_line = 1\nbob_line = 2');
+  await screenshots(testInfo, 'file-reloaded', { alice, bob });
+
+  await Promise.all([alice, bob].map(p => p.context().close()));
+});
