@@ -89,3 +89,6 @@ c.LabApp.check_for_updates_class = "jupyterlab.NeverCheckForUpdate"
 c.LabApp.app_settings_dir = str(HERE / "lab-settings")  # overrides.json: no news toast
 c.LabApp.user_settings_dir = str(STATE / "user-settings")
 c.LabApp.workspaces_dir = str(STATE / "workspaces")  # never restore last run's layout
+# Saves wait for edits to pause 3 s (default 1 s): editing.spec's outside-change test needs
+# alice's line to be still unsaved when "another program" rewrites the file.
+c.CollabApp.save_delay_seconds = 3.0  # noqa: F821
