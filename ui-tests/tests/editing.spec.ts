@@ -164,10 +164,9 @@ test('an outside change is merged, and saving raises no "File Changed" dialog', 
   await expectEditorText(a.file, 'alice_line = 0\na = 1\nb = 2\n');
   await expect(currentTab(alice)).toHaveClass(/\bjp-mod-dirty\b/);
 
-  // another program rewrites the file: the ORIGINAL content plus a last line. It
-  // must land before the room's debounced save (3 s after alice's last keystroke in the
-  // ui-tests server config)
-  // writes her line, or it would rightly read as "alice_line deleted on disk".
+  // another program rewrites the file: the ORIGINAL content plus a last line. It must
+  // land before the room's debounced save writes her line (3 s after her last keystroke
+  // in the ui-tests server config), or it would rightly read as "alice_line deleted".
   await putFile(request, 'alice', file, original + '# from git\n');
 
   // the change is merged into the live document as a 'disk' edit
