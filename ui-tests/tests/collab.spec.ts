@@ -6,33 +6,19 @@
  * Each user has its own browser context (cookies, storage) and workspace.
  * Screenshots of both views land in test-results/<test>/.
  */
-import { expect, Page, test, TestInfo } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 
 import {
-  editorIn,
   expectEditorText,
   getFile,
   notebook,
-  openAs,
+  openPair,
   putFile,
+  screenshots,
+  typeAtEnd,
   reloadLab,
   USERS
 } from './helpers';
-
-async function screenshots(
-  testInfo: TestInfo,
-  step: string,
-  views: Record<string, Page>
-): Promise<void> {
-  for (const [who, page] of Object.entries(views)) {
-    const file = testInfo.outputPath(`${step}-${who}.png`);
-    await page.screenshot({ path: file });
-    await testInfo.attach(`${step}-${who}`, {
-      path: file,
-      contentType: 'image/png'
-    });
-  }
-}
 
 test('notebook: typing, carets, new cells and reload are shared', async ({
   browser,
@@ -41,10 +27,7 @@ test('notebook: typing, carets, new cells and reload are shared', async ({
   const nb = 'shared.ipynb';
   await putFile(request, 'alice', nb, notebook(''));
 
-  const alice = await openAs(browser, 'alice', nb, { workspace: 'alice-nb' });
-  const bob = await openAs(browser, 'bob', nb, { workspace: 'bob-nb' });
-  const a = editorIn(alice);
-  const b = editorIn(bob);
+  const { alice, bob, a, b } = await openPair(browser, nb, 'nb');
   await expect(a.cells).toHaveCount(1);
   await expect(b.cells).toHaveCount(1);
 
@@ -109,24 +92,16 @@ test('text file: typing is shared both ways and survives a reload', async ({
   const file = 'shared.py';
   await putFile(request, 'alice', file, 'start = 0\n');
 
-  const alice = await openAs(browser, 'alice', file, { workspace: 'alice-py' });
-  const bob = await openAs(browser, 'bob', file, { workspace: 'bob-py' });
-  const a = editorIn(alice);
-  const b = editorIn(bob);
+  const { alice, bob, a, b } = await openPair(browser, file, 'py');
   await expectEditorText(a.file, 'start = 0\n');
   await expectEditorText(b.file, 'start = 0\n');
 
   // alice appends a line; bob sees it
-  await a.file.click();
-  await alice.keyboard.press('Control+End');
-  await alice.keyboard.type('alice_line = 1');
+  await typeAtEnd(alice, a.file, 'alice_line = 1');
   await expectEditorText(b.file, 'start = 0\nalice_line = 1');
 
   // bob appends another; alice sees it, and bob's caret
-  await b.file.click();
-  await bob.keyboard.press('Control+End');
-  await bob.keyboard.press('Enter');
-  await bob.keyboard.type('bob_line = 2');
+  await typeAtEnd(bob, b.file, 'bob_line = 2', { newLine: true });
   await expectEditorText(a.file, 'start = 0\nalice_line = 1\nbob_line = 2');
   await expect(a.remoteLabel('Bob')).toHaveCount(1);
   await screenshots(testInfo, 'file', { alice, bob });

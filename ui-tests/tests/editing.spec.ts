@@ -12,7 +12,7 @@
  * Each user has its own browser context and workspace. Screenshots of both views
  * land in test-results/<test>/.
  */
-import { expect, Page, test, TestInfo } from '@playwright/test';
+import { expect, Page, test } from '@playwright/test';
 
 import {
   editorIn,
@@ -20,23 +20,11 @@ import {
   getFile,
   notebook,
   openAs,
-  putFile
+  openPair,
+  putFile,
+  screenshots,
+  typeAtEnd
 } from './helpers';
-
-async function screenshots(
-  testInfo: TestInfo,
-  step: string,
-  views: Record<string, Page>
-): Promise<void> {
-  for (const [who, page] of Object.entries(views)) {
-    const file = testInfo.outputPath(`${step}-${who}.png`);
-    await page.screenshot({ path: file });
-    await testInfo.attach(`${step}-${who}`, {
-      path: file,
-      contentType: 'image/png'
-    });
-  }
-}
 
 /** The current tab of the main area (its `jp-mod-dirty` class marks unsaved changes). */
 function currentTab(page: Page) {
@@ -50,26 +38,16 @@ test('undo is per user in a text file', async ({
   const file = 'undo.py';
   await putFile(request, 'alice', file, 'x = 1\n');
 
-  const alice = await openAs(browser, 'alice', file, {
-    workspace: 'alice-undo-py'
-  });
-  const bob = await openAs(browser, 'bob', file, { workspace: 'bob-undo-py' });
-  const a = editorIn(alice);
-  const b = editorIn(bob);
+  const { alice, bob, a, b } = await openPair(browser, file, 'undo-py');
   await expectEditorText(a.file, 'x = 1\n');
   await expectEditorText(b.file, 'x = 1\n');
 
   // alice types at the end (the empty last line); bob sees it
-  await a.file.click();
-  await alice.keyboard.press('Control+End');
-  await alice.keyboard.type('ALICE');
+  await typeAtEnd(alice, a.file, 'ALICE');
   await expectEditorText(b.file, 'x = 1\nALICE');
 
   // bob types on a new line below; both see both
-  await b.file.click();
-  await bob.keyboard.press('Control+End');
-  await bob.keyboard.press('Enter');
-  await bob.keyboard.type('BOB');
+  await typeAtEnd(bob, b.file, 'BOB', { newLine: true });
   await expectEditorText(a.file, 'x = 1\nALICE\nBOB');
   await expectEditorText(b.file, 'x = 1\nALICE\nBOB');
   await screenshots(testInfo, 'before-undo', { alice, bob });
@@ -96,26 +74,16 @@ test('undo is per user in a notebook cell', async ({
   const nb = 'undo.ipynb';
   await putFile(request, 'alice', nb, notebook('x = 1\n'));
 
-  const alice = await openAs(browser, 'alice', nb, {
-    workspace: 'alice-undo-nb'
-  });
-  const bob = await openAs(browser, 'bob', nb, { workspace: 'bob-undo-nb' });
-  const a = editorIn(alice);
-  const b = editorIn(bob);
+  const { alice, bob, a, b } = await openPair(browser, nb, 'undo-nb');
   await expect(a.cells).toHaveCount(1);
   await expect(b.cells).toHaveCount(1);
   await expectEditorText(a.cell(0), 'x = 1\n');
   await expectEditorText(b.cell(0), 'x = 1\n');
 
-  await a.cell(0).click();
-  await alice.keyboard.press('Control+End');
-  await alice.keyboard.type('ALICE');
+  await typeAtEnd(alice, a.cell(0), 'ALICE');
   await expectEditorText(b.cell(0), 'x = 1\nALICE');
 
-  await b.cell(0).click();
-  await bob.keyboard.press('Control+End');
-  await bob.keyboard.press('Enter');
-  await bob.keyboard.type('BOB');
+  await typeAtEnd(bob, b.cell(0), 'BOB', { newLine: true });
   await expectEditorText(a.cell(0), 'x = 1\nALICE\nBOB');
   await expectEditorText(b.cell(0), 'x = 1\nALICE\nBOB');
   await screenshots(testInfo, 'before-undo', { alice, bob });

@@ -12,7 +12,8 @@ import {
   Browser,
   expect,
   Locator,
-  Page
+  Page,
+  TestInfo
 } from '@playwright/test';
 
 export interface IUserSpec {
@@ -266,4 +267,51 @@ export async function expectEditorText(
   } else {
     await poll.toMatch(expected);
   }
+}
+
+/** Screenshots of each user's view, saved as test artifacts (`<step>-<user>.png`). */
+export async function screenshots(
+  testInfo: TestInfo,
+  step: string,
+  views: Record<string, Page>
+): Promise<void> {
+  for (const [who, page] of Object.entries(views)) {
+    const file = testInfo.outputPath(`${step}-${who}.png`);
+    await page.screenshot({ path: file });
+    await testInfo.attach(`${step}-${who}`, {
+      path: file,
+      contentType: 'image/png'
+    });
+  }
+}
+
+/** Alice and Bob, each in a context and workspace of their own (`<user>-<tag>`), on `path`. */
+export async function openPair(
+  browser: Browser,
+  path: string,
+  tag: string
+): Promise<{
+  alice: Page;
+  bob: Page;
+  a: IEditorLocators;
+  b: IEditorLocators;
+}> {
+  const alice = await openAs(browser, 'alice', path, { workspace: `alice-${tag}` });
+  const bob = await openAs(browser, 'bob', path, { workspace: `bob-${tag}` });
+  return { alice, bob, a: editorIn(alice), b: editorIn(bob) };
+}
+
+/** Click into `editor`, go to its end, optionally start a new line, and type `text`. */
+export async function typeAtEnd(
+  page: Page,
+  editor: Locator,
+  text: string,
+  { newLine = false }: { newLine?: boolean } = {}
+): Promise<void> {
+  await editor.click();
+  await page.keyboard.press('Control+End');
+  if (newLine) {
+    await page.keyboard.press('Enter');
+  }
+  await page.keyboard.type(text);
 }
