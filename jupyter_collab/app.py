@@ -63,6 +63,14 @@ class CollabApp(ExtensionApp):
             "history store at once; the file on disk is an export of it."
         ),
     )
+    presence_idle_seconds = Float(
+        60.0,
+        config=True,
+        help=(
+            "After how many seconds without an edit or a cursor move someone is shown as "
+            "idle in the Collaborators panel. Default 60."
+        ),
+    )
     room_idle_timeout_seconds = Float(
         60.0,
         allow_none=True,
@@ -161,6 +169,7 @@ class CollabApp(ExtensionApp):
             save_max_delay_seconds=self.save_max_delay_seconds,
             idle_timeout_seconds=self.room_idle_timeout_seconds,
             disk_poll_interval_seconds=self.disk_poll_interval_seconds,
+            presence_idle_seconds=self.presence_idle_seconds,
         )
         self._ready: asyncio.Future[None] | None = None
         assert self.serverapp.event_logger is not None

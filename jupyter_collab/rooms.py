@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import logging
 import time
 import uuid
@@ -29,6 +30,7 @@ from .errors import (
     RoomNotFound,
     StaleEpoch,
 )
+from .presence import PresenceFeed
 from .protocol import (
     AuthMessage,
     AwarenessEntry,
@@ -151,6 +153,10 @@ def send_each(message: bytes, channels: Iterable[Channel]) -> None:
         channel.send(message)
 
 
+_client_numbers = itertools.count(1)
+_MAX_CELL_ID = 200  # longer "cell" awareness values are not cell ids: shown as none
+
+
 @dataclass(eq=False)
 class Client:
     channel: Channel
@@ -159,6 +165,9 @@ class Client:
     synced: bool = False  # the client sent its sync step 1
     awareness_ids: set[int] = field(default_factory=set)  # claimed by its first own state
     yjs_ids: set[int] = field(default_factory=set)
+    number: int = field(default_factory=lambda: next(_client_numbers))  # unique per process
+    last_active: float = 0.0  # last edit or awareness change (not the 15 s renewals)
+    cell: str | None = None  # the notebook cell its awareness says it is in
 
 
 class Room:
@@ -177,6 +186,8 @@ class Room:
         saved_seq: int = 0,
         fingerprint: str | None = None,
         clock: Callable[[], float] = time.monotonic,
+        on_presence: Callable[[], None] = lambda: None,
+        idle_after_seconds: float = 60.0,
     ) -> None:
         self.doc_id = record.doc_id
         self.path: str = record.path or ""
@@ -203,6 +214,9 @@ class Room:
         self._tasks: set[asyncio.Task[Any]] = set()
         self.save_error: BaseException | None = None
         self._structure_changed = False
+        self.on_presence = on_presence
+        self.idle_after_seconds = idle_after_seconds
+        self._cell_indexes: dict[str, int] | None = None
         self._subscriptions = [doc.observe(self._on_transaction)]
         if self.kind == "notebook":
             self._cells = doc.get("cells", type=Array)
@@ -216,6 +230,9 @@ class Room:
 
     def _on_cells_changed(self, event: Any) -> None:
         self._structure_changed = True
+        self._cell_indexes = None
+        if any(c.cell is not None for c in self.clients.values()):
+            self.on_presence()  # cell numbers shown in the presence feed moved
 
     def _fix_duplicate_cells(self) -> None:
         """Make cell ids unique again after concurrent moves.
@@ -289,9 +306,11 @@ class Room:
             )
             channel.send(encode_event({"type": "reload", "reason": reason, "epoch": self.epoch}))
             raise StaleEpoch(epoch, self.epoch)
-        client = Client(channel, identity, joined=self._clock())
+        now = self._clock()
+        client = Client(channel, identity, joined=now, last_active=now)
         self.clients[channel] = client
-        self.last_activity = self._clock()
+        self.last_activity = now
+        self.on_presence()
         channel.send(encode_sync_step1(self.doc.get_state()))
         if self._awareness:
             channel.send(encode_awareness(encode_awareness_update(list(self._awareness.values()))))
@@ -315,6 +334,7 @@ class Room:
             self.fanout(message, list(self.clients))
         if not self.clients and self.unsaved:
             self._spawn(self.save(), "save after the last client left")
+        self.on_presence()
 
     def receive(self, channel: Channel, data: bytes) -> None:
         """Handle one message from a joined client.
@@ -358,6 +378,7 @@ class Room:
         except Exception as exc:
             self._pending.clear()
             raise ProtocolError(f"update rejected: {exc}") from exc
+        self._touch(client)
         self._commit(client.identity.username, "client", sender=client.channel)
         if self._structure_changed:
             self._fix_duplicate_cells()
@@ -389,6 +410,7 @@ class Room:
             }
         user = client.identity.to_awareness()
         accepted = []
+        moved = False
         for entry in entries:
             if entry.client_id not in client.awareness_ids:
                 continue  # y-websocket re-sends peers' states: never let a client speak for others
@@ -396,6 +418,8 @@ class Room:
             if current is not None and entry.clock < current.clock:
                 continue
             state = None if entry.state is None else {**entry.state, "user": user}
+            if current is None or state != current.state:
+                moved = True  # a real change, not y-protocols' 15 s renewal
             stamped = AwarenessEntry(entry.client_id, entry.clock, state)
             if state is None:
                 self._awareness.pop(entry.client_id, None)
@@ -405,6 +429,58 @@ class Room:
         if accepted:
             # to the sender too: the echo keeps y-websocket's 30 s watchdog fed
             self.fanout(encode_awareness(encode_awareness_update(accepted)), list(self.clients))
+        if moved:
+            self._touch(client)
+            cell = self._cell_of(client)
+            if cell != client.cell:
+                client.cell = cell
+                self.on_presence()
+
+    def _cell_of(self, client: Client) -> str | None:
+        for cid in sorted(client.awareness_ids):
+            entry = self._awareness.get(cid)
+            cell = None if entry is None or entry.state is None else entry.state.get("cell")
+            if isinstance(cell, str) and 0 < len(cell) <= _MAX_CELL_ID:
+                return cell
+        return None
+
+    def _touch(self, client: Client) -> None:
+        now = self._clock()
+        was_idle = now - client.last_active >= self.idle_after_seconds
+        client.last_active = now
+        if was_idle:
+            self.on_presence()
+
+    # -- presence -----------------------------------------------------------------------
+
+    def presence(self) -> list[dict[str, Any]]:
+        """One presence feed entry per connection (see ``presence.py``)."""
+        now = self._clock()
+        return [
+            {
+                "id": f"{self.doc_id}/{client.number}",
+                "client_id": min(client.awareness_ids) if client.awareness_ids else None,
+                "user": client.identity.to_awareness(),
+                "path": self.path,
+                "type": self.kind,
+                "cell": client.cell,
+                "cell_index": self._cell_index(client.cell),
+                "idle": now - client.last_active >= self.idle_after_seconds,
+            }
+            for client in self.clients.values()
+        ]
+
+    def _cell_index(self, cell_id: str | None) -> int | None:
+        if cell_id is None or self.kind != "notebook":
+            return None
+        if self._cell_indexes is None:
+            indexes: dict[str, int] = {}
+            for index, ycell in enumerate(self._cells):
+                key = ycell.get("id")
+                if isinstance(key, str):
+                    indexes.setdefault(key, index)
+            self._cell_indexes = indexes
+        return self._cell_indexes.get(cell_id)
 
     def _on_event(self, client: Client, event: dict[str, Any]) -> None:
         kind = event["type"]
@@ -594,6 +670,7 @@ class RoomRegistry:
         save_max_delay_seconds: float = 10.0,
         idle_timeout_seconds: float | None = 60.0,
         disk_poll_interval_seconds: float | None = 2.0,
+        presence_idle_seconds: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
@@ -609,6 +686,8 @@ class RoomRegistry:
         self._by_path: dict[str, Room] = {}
         self._loading: dict[str, asyncio.Future[Room]] = {}
         self._ticker: asyncio.Task[None] | None = None
+        self.presence_idle_seconds = presence_idle_seconds
+        self.presence = PresenceFeed(self.presence_entries)
 
     # -- opening ------------------------------------------------------------------------
 
@@ -763,7 +842,13 @@ class RoomRegistry:
             saved_seq=saved_seq,
             fingerprint=fingerprint,
             clock=self._clock,
+            on_presence=self.presence.changed,
+            idle_after_seconds=self.presence_idle_seconds,
         )
+
+    def presence_entries(self) -> list[dict[str, Any]]:
+        """Everyone connected to any room, one entry per connection."""
+        return [entry for room in self.rooms.values() for entry in room.presence()]
 
     # -- following the contents service ------------------------------------------------
 
@@ -776,6 +861,7 @@ class RoomRegistry:
                 del self._by_path[path]
                 room.path = moved
                 self._by_path[moved] = room
+                self.presence.changed()
 
     async def on_deleted(self, path: str) -> None:
         path = path.strip("/")
@@ -801,6 +887,8 @@ class RoomRegistry:
         while True:
             await asyncio.sleep(tick_seconds)
             try:
+                if self.presence.has_subscribers:
+                    self.presence.changed()  # people go idle without sending anything
                 await self.evict_idle()
                 interval = self.disk_poll_interval_seconds
                 if interval is not None and self._clock() - last_poll >= interval:
@@ -851,6 +939,7 @@ class RoomRegistry:
         if self._by_path.get(room.path) is room:
             del self._by_path[room.path]
         await room.close()
+        self.presence.changed()
 
     async def close_all(self) -> None:
         """Shutdown: save every room, flush the store, close clients."""
@@ -865,4 +954,5 @@ class RoomRegistry:
                 log.error("room %s: final save of %s failed: %s", room.doc_id, room.path, exc)
             room.close_clients(1001, "server shutting down")
             await self._drop(room)
+        self.presence.close()
         await self.store.flush()

@@ -85,3 +85,19 @@ def open_session(jp_fetch: Any) -> Any:
         return dict(json.loads(response.body))
 
     return open_session
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    """The server root of in-process registry tests (``tests/test_rooms.py::running``)."""
+    path = tmp_path / "root"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def clock() -> Any:
+    """A clock the test moves by hand (idle timeouts, eviction)."""
+    from .fakes import FakeClock
+
+    return FakeClock()

@@ -49,18 +49,6 @@ def make_notebook(*sources: str) -> dict[str, Any]:
     }
 
 
-@pytest.fixture
-def root(tmp_path: Path) -> Path:
-    path = tmp_path / "root"
-    path.mkdir()
-    return path
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
 @asynccontextmanager
 async def running(
     root: Path, db: Path, clock: FakeClock, **kwargs: Any

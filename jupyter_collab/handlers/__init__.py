@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .presence import PresenceWebSocketHandler
 from .session import SessionHandler
 from .websocket import RoomWebSocketHandler
 
@@ -15,4 +16,5 @@ def route_table(collab: Any) -> list[tuple[str, Any, dict[str, Any]]]:
     return [
         (r"/api/collab/session/(.*)", SessionHandler, kwargs),
         (r"/api/collab/room/([^/]+)", RoomWebSocketHandler, kwargs),
+        (r"/api/collab/presence", PresenceWebSocketHandler, kwargs),
     ]

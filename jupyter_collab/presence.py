@@ -1,0 +1,103 @@
+"""Who is where, server-wide: the feed behind the Collaborators panel.
+
+Rooms know who is connected to one document. People also want to see everyone on the
+server (a teacher wants the class), the document and cell each one is in, and who has
+gone idle. Rooms report that something changed (``changed()``); the feed recomputes
+one entry per connection at most every ``delay_seconds`` and sends subscribers only
+what differs (``set`` and ``gone``), so a class of 300 moving between cells costs
+a few small JSON messages, never a full list per move.
+
+An entry (docs/PROTOCOL.md, "The presence feed")::
+
+    {"id": "<doc_id>/<n>", "client_id": 123, "user": {...}, "path": "a.ipynb",
+     "type": "notebook", "cell": "<cell id>" | null, "cell_index": 3 | null,
+     "idle": false}
+
+Typing does not change an entry (no timestamps in it): only joins, leaves, cell moves,
+renames, structure changes of a notebook and idle transitions do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+Entry = dict[str, Any]
+Subscriber = Callable[[dict[str, Any]], None]
+
+
+class PresenceFeed:
+    """Batches presence changes and sends each subscriber the difference.
+
+    Args:
+        entries: computes the current entries (``RoomRegistry.presence_entries``).
+        delay_seconds: changes within this window are sent as one message.
+    """
+
+    def __init__(self, entries: Callable[[], Iterable[Entry]], delay_seconds: float = 0.2):
+        self._entries = entries
+        self.delay_seconds = delay_seconds
+        self._current: dict[str, Entry] = {}
+        self._subscribers: list[Subscriber] = []
+        self._timer: asyncio.TimerHandle | None = None
+
+    @property
+    def has_subscribers(self) -> bool:
+        return bool(self._subscribers)
+
+    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+        """Send ``subscriber`` a snapshot now and every change after; returns unsubscribe."""
+        if not self._subscribers:
+            # nobody listened, so nothing kept the last state fresh
+            self._current = self._compute()
+        self._subscribers.append(subscriber)
+        subscriber({"type": "snapshot", "people": list(self._current.values())})
+
+        def unsubscribe() -> None:
+            if subscriber in self._subscribers:
+                self._subscribers.remove(subscriber)
+
+        return unsubscribe
+
+    def changed(self) -> None:
+        """Someone joined, left, moved or went idle; send it within ``delay_seconds``."""
+        if not self._subscribers or self._timer is not None:
+            return
+        loop = asyncio.get_running_loop()
+        self._timer = loop.call_later(self.delay_seconds, self.refresh)
+
+    def refresh(self) -> dict[str, Any] | None:
+        """Compute now and send the difference; returns the message sent, if any."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if not self._subscribers:
+            return None
+        after = self._compute()
+        before = self._current
+        self._current = after
+        changed = [entry for key, entry in after.items() if before.get(key) != entry]
+        gone = [key for key in before if key not in after]
+        if not changed and not gone:
+            return None
+        message = {"type": "update", "set": changed, "gone": gone}
+        for subscriber in list(self._subscribers):
+            try:
+                subscriber(message)
+            except Exception:
+                # one broken subscriber must not keep the others uninformed
+                log.exception("presence: a subscriber failed")
+        return message
+
+    def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._subscribers.clear()
+
+    def _compute(self) -> dict[str, Entry]:
+        return {entry["id"]: entry for entry in self._entries()}
