@@ -1,5 +1,6 @@
 import { cursorsPlugin } from './plugins/cursors';
+import { presencePlugin } from './plugins/presence';
 import { providerPlugin } from './plugins/provider';
 import { statusPlugin } from './plugins/status';
 
-export default [providerPlugin, cursorsPlugin, statusPlugin];
+export default [providerPlugin, cursorsPlugin, statusPlugin, presencePlugin];

@@ -14,8 +14,10 @@ const path = require('path');
 const { defineConfig } = require('@playwright/test');
 
 const PORT = process.env.COLLAB_UI_PORT || '18893';
-const ROOT = path.resolve(__dirname, '.root'); // the server's root_dir
-const STATE = path.resolve(__dirname, '.state'); // history db, workspaces, user settings
+// the server's root_dir, and its history db, workspaces and user settings; both can be
+// moved (COLLAB_UI_ROOT, COLLAB_UI_STATE) to run two test servers side by side
+const ROOT = path.resolve(process.env.COLLAB_UI_ROOT || path.join(__dirname, '.root'));
+const STATE = path.resolve(process.env.COLLAB_UI_STATE || path.join(__dirname, '.state'));
 const USERS = require('./users.json');
 
 // Fresh server state on every run. This file is evaluated by the runner before

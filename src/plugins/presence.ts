@@ -1,0 +1,115 @@
+import {
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { IDocumentManager } from '@jupyterlab/docmanager';
+import { DocumentRegistry, IDocumentWidget } from '@jupyterlab/docregistry';
+import { NotebookPanel } from '@jupyterlab/notebook';
+import { usersIcon } from '@jupyterlab/ui-components';
+
+import {
+  caretOffset,
+  CellPresenceMarkers,
+  CollaboratorsPanel,
+  IPresenceEntry,
+  PresenceFeed,
+  PresenceModel,
+  revealCaret,
+  revealInNotebook
+} from '../presence';
+import { CollabContentProvider } from '../provider';
+import { ICollabContentProvider } from '../tokens';
+
+/**
+ * The Collaborators panel (everyone on the server, where they are, who is idle) and
+ * the per-cell markers of who is in which notebook cell.
+ */
+export const presencePlugin: JupyterFrontEndPlugin<void> = {
+  id: 'jupyter-collab:presence',
+  description: 'Shows who is connected, in which document and cell.',
+  autoStart: true,
+  requires: [ICollabContentProvider, IDocumentManager],
+  activate: (
+    app: JupyterFrontEnd,
+    provider: CollabContentProvider,
+    docManager: IDocumentManager
+  ): void => {
+    const { serverSettings, user } = app.serviceManager;
+    const model = new PresenceModel();
+    new PresenceFeed({ model, serverSettings });
+    const panel = new CollaboratorsPanel({
+      model,
+      me: () => user.identity?.username,
+      onOpen: entry =>
+        void goTo(docManager, provider, entry).catch(error =>
+          console.warn(`jupyter-collab: could not open ${entry.path}:`, error)
+        )
+    });
+    panel.id = 'jp-collab-people';
+    panel.title.icon = usersIcon;
+    app.shell.add(panel, 'left', { rank: 400 });
+    void user.ready.then(() => panel.render());
+
+    app.docRegistry.addWidgetExtension('Notebook', {
+      createNew: (notebookPanel: NotebookPanel, context: DocumentRegistry.IContext<any>) => {
+        void context.ready.then(() => markCells(provider, notebookPanel));
+      }
+    });
+  }
+};
+
+/** Attach cell markers to a notebook served live; they go with the panel. */
+function markCells(provider: CollabContentProvider, panel: NotebookPanel): void {
+  const notebook = panel.content;
+  const shared = notebook.model?.sharedModel;
+  const live = provider.documentOf(shared);
+  if (panel.isDisposed || !notebook.model || !live) {
+    return;
+  }
+  const cells = notebook.model.cells;
+  const markers = new CellPresenceMarkers(
+    {
+      get widgets() {
+        return notebook.widgets;
+      },
+      get activeCell() {
+        return notebook.activeCell;
+      },
+      activeCellChanged: notebook.activeCellChanged,
+      cellsChanged: cells.changed
+    },
+    live.model.awareness
+  );
+  panel.disposed.connect(() => markers.dispose());
+}
+
+/** Open `entry`'s document, then select their cell and reveal their caret. */
+async function goTo(
+  docManager: IDocumentManager,
+  provider: CollabContentProvider,
+  entry: IPresenceEntry
+): Promise<void> {
+  const factory = entry.type === 'notebook' ? 'Notebook' : 'Editor';
+  const widget = docManager.openOrReveal(entry.path, factory) as
+    | IDocumentWidget
+    | undefined;
+  if (!widget) {
+    return;
+  }
+  await widget.context.ready;
+  const shared = widget.context.model.sharedModel;
+  await provider.connectionOf(shared)?.whenSynced();
+  const awareness = provider.documentOf(shared)?.model.awareness;
+  if (!awareness) {
+    return;
+  }
+  if (widget instanceof NotebookPanel) {
+    await revealInNotebook(widget.content as any, awareness, entry);
+    return;
+  }
+  const content = widget.content as { editor?: any };
+  revealCaret(
+    content.editor ?? null,
+    caretOffset(awareness, entry.client_id, (shared as any).ysource)
+  );
+}
