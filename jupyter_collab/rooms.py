@@ -436,6 +436,11 @@ class Room:
                 client.cell = cell
                 self.on_presence()
 
+    def broadcast_event(self, event: dict[str, Any]) -> None:
+        """Send a JSON event to every client of the room."""
+        if self.clients:
+            self.fanout(encode_event(event), list(self.clients))
+
     def _cell_of(self, client: Client) -> str | None:
         for cid in sorted(client.awareness_ids):
             entry = self._awareness.get(cid)
@@ -861,6 +866,7 @@ class RoomRegistry:
                 del self._by_path[path]
                 room.path = moved
                 self._by_path[moved] = room
+                room.broadcast_event({"type": "renamed", "path": moved})
                 self.presence.changed()
 
     async def on_deleted(self, path: str) -> None:

@@ -134,6 +134,8 @@ async def test_leaving_and_renames_reach_the_feed(root, tmp_path, clock):
 
         assert message is not None and message["gone"] == [gone_id]
         assert [e["path"] for e in listener.people.values()] == ["b.ipynb"]
+        settle(alice)
+        assert alice.events[-1] == {"type": "renamed", "path": "b.ipynb"}
 
 
 async def test_an_overlong_or_non_string_cell_is_shown_as_none(root, tmp_path, clock):

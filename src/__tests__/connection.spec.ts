@@ -458,6 +458,12 @@ describe('event decoding', () => {
     ).toEqual({ type: 'error', id: 7, reason: 'save failed: disk full' });
   });
 
+  it('reads a renamed event', () => {
+    expect(
+      decodeEventMessage(serverEvent({ type: 'renamed', path: 'course/w1.ipynb' }))
+    ).toEqual({ type: 'renamed', path: 'course/w1.ipynb' });
+  });
+
   it('counts string lengths in UTF-8 bytes, as the server does', () => {
     const path = 'données/日本語 ✓.txt';
 
@@ -479,7 +485,8 @@ describe('event decoding', () => {
     ['a missing type', { id: 1 }],
     ['a saved event without a path', { type: 'saved', fingerprint: 'f' }],
     ['a reload with a numeric epoch', { type: 'reload', epoch: 3 }],
-    ['an error without a reason', { type: 'error', id: 1 }]
+    ['an error without a reason', { type: 'error', id: 1 }],
+    ['a renamed event without a path', { type: 'renamed', path: '' }]
   ])('rejects %s', (_name, value) => {
     expect(() => decodeEventMessage(serverEvent(value))).toThrow(TypeError);
   });

@@ -1,4 +1,5 @@
 import { YFile, YNotebook } from '@jupyter/ydoc';
+import { Notification } from '@jupyterlab/apputils';
 import { Contents, ServerConnection } from '@jupyterlab/services';
 import { Signal } from '@lumino/signaling';
 
@@ -21,6 +22,11 @@ import {
   sharedModelOf,
   unsyncedCopyPath
 } from '../provider';
+import {
+  notifyCoexistence,
+  notifyConflict,
+  otherCollaborationExtension
+} from '../provider/notify';
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -122,7 +128,8 @@ function fakeDrive(hash = 'h1') {
     save: jest.fn(async (path: string, options?: Partial<Contents.IModel>) => {
       calls.push({ method: 'save', path, options });
       return { path, name: path } as Contents.IModel;
-    })
+    }),
+    fileChanged: new Signal<any, Contents.IChangedArgs>({})
   };
   return drive;
 }
@@ -456,6 +463,72 @@ describe('CollabContentProvider', () => {
 // ---------------------------------------------------------------------------
 // The status item
 
+describe('renames', () => {
+  it('a renamed file (or folder) keeps its live document under the new path', async () => {
+    const s = setup();
+    const file = openLive(s, 'lessons/week1/f.py');
+    const other = openLive(s, 'other.py');
+    await flush();
+    s.connections.forEach(c => c.setState(SYNCED));
+    const changed: string[] = [];
+    s.provider.documentChanged.connect((_, live) => changed.push(live.path));
+
+    s.drive.fileChanged.emit({
+      type: 'rename',
+      oldValue: { path: 'lessons' },
+      newValue: { path: 'course' } as Contents.IModel
+    });
+
+    expect(s.provider.documentOf(file)?.path).toBe('course/week1/f.py');
+    expect(s.provider.documentOf(other)?.path).toBe('other.py');
+    expect(changed).toEqual(['course/week1/f.py']);
+    await s.provider.save('course/week1/f.py', { type: 'file' });
+    expect(s.connections[0].saves).toBe(1); // through the room, not the drive
+    expect(s.drive.calls.filter(c => c.method === 'save')).toEqual([]);
+    // the old path is an ordinary file again (someone may create it anew)
+    await s.provider.save('lessons/week1/f.py', { type: 'file', content: 'x' });
+    expect(s.drive.calls.filter(c => c.method === 'save').map(c => c.path)).toEqual([
+      'lessons/week1/f.py'
+    ]);
+  });
+
+  it('a rename made by someone else (a renamed event) is announced on the drive', async () => {
+    const s = setup();
+    const file = openLive(s, 'f.py');
+    await flush();
+    const heard: Contents.IChangedArgs[] = [];
+    s.drive.fileChanged.connect((_, change) => heard.push(change));
+
+    s.connections[0].eventReceived.emit({ type: 'renamed', path: 'g.py' });
+    await flush();
+
+    expect(heard.map(c => [c.type, c.oldValue?.path, c.newValue?.path])).toEqual([
+      ['rename', 'f.py', 'g.py']
+    ]);
+    expect(heard[0].newValue?.hash).toBe('h1'); // the metadata of the new path
+    expect(s.provider.documentOf(file)?.path).toBe('g.py');
+    // our own rename comes back as an event too: nothing more happens
+    s.connections[0].eventReceived.emit({ type: 'renamed', path: 'g.py' });
+    await flush();
+    expect(heard).toHaveLength(1);
+  });
+
+  it('ignores saves, deletes and renames of other files', async () => {
+    const s = setup();
+    const file = openLive(s, 'f.py');
+    await flush();
+    for (const change of [
+      { type: 'save', oldValue: null, newValue: { path: 'f.py' } },
+      { type: 'delete', oldValue: { path: 'f.py' }, newValue: null },
+      { type: 'rename', oldValue: { path: 'f' }, newValue: { path: 'g' } },
+      { type: 'rename', oldValue: { path: 'f.py' }, newValue: null }
+    ] as Contents.IChangedArgs[]) {
+      s.drive.fileChanged.emit(change);
+    }
+    expect(s.provider.documentOf(file)?.path).toBe('f.py');
+  });
+});
+
 describe('CollabStatus', () => {
   it('shows the current live document’s state and head count', async () => {
     const s = setup();
@@ -477,5 +550,79 @@ describe('CollabStatus', () => {
     expect(describeState(null)).toBe('connecting');
     expect(describeState({ status: 'connected', synced: false })).toBe('syncing');
     expect(describeState({ status: 'offline', attempts: 3 })).toBe('offline');
+  });
+});
+
+describe('jupyter-collaboration installed too', () => {
+  const federated = (...names: string[]) =>
+    JSON.stringify(names.map(name => ({ name, load: 'static/remoteEntry.js' })));
+
+  it('finds its labextension in the page config unless it is disabled', () => {
+    expect(otherCollaborationExtension(federated('jupyter-collab'))).toBeNull();
+    expect(
+      otherCollaborationExtension(
+        federated('jupyter-collab', '@jupyter/docprovider-extension')
+      )
+    ).toBe('@jupyter/docprovider-extension');
+    expect(
+      otherCollaborationExtension(
+        federated('@jupyter/docprovider-extension'),
+        JSON.stringify(['@jupyter/docprovider-extension'])
+      )
+    ).toBeNull();
+    expect(
+      otherCollaborationExtension(
+        federated('@jupyter/docprovider-extension'),
+        JSON.stringify(['@jupyter/docprovider-extension:rtc'])
+      )
+    ).toBeNull();
+    expect(otherCollaborationExtension('not json')).toBeNull();
+  });
+
+  it('shows one warning naming the active extension and how to remove the other', () => {
+    const messages: string[] = [];
+    const seen = (_: unknown, change: Notification.IChange) => {
+      if (change.type === 'added') {
+        messages.push(change.notification.message);
+      }
+    };
+    Notification.manager.changed.connect(seen);
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      notifyCoexistence('@jupyter/docprovider-extension');
+      expect(messages).toEqual([
+        'jupyter-collab is active; jupyter-collaboration is also installed and is not used.'
+      ]);
+      expect(String(warn.mock.calls[0][0])).toContain(
+        'jupyter labextension disable @jupyter/docprovider-extension'
+      );
+    } finally {
+      warn.mockRestore();
+      Notification.manager.changed.disconnect(seen);
+    }
+  });
+
+  it('when the other came first, says jupyter-collab is off and how to switch', () => {
+    const messages: string[] = [];
+    const seen = (_: unknown, change: Notification.IChange) => {
+      if (change.type === 'added') {
+        messages.push(change.notification.message);
+      }
+    };
+    Notification.manager.changed.connect(seen);
+    const error = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      notifyConflict(
+        new Error(
+          'Cannot change content provider on factory with an existing provider: rtc'
+        )
+      );
+      expect(messages).toEqual([
+        'jupyter-collab is off: jupyter-collaboration serves documents.'
+      ]);
+    } finally {
+      error.mockRestore();
+      Notification.manager.changed.disconnect(seen);
+    }
   });
 });

@@ -58,9 +58,19 @@ export interface IErrorEvent {
 }
 
 /**
+ * The document's file was renamed or moved (itself or a folder above it); the room and
+ * the connection stay the same.
+ */
+export interface IRenamedEvent {
+  readonly type: 'renamed';
+  /** The new path, relative to the server root. */
+  readonly path: string;
+}
+
+/**
  * The events the server sends.
  */
-export type ServerEvent = ISavedEvent | IReloadEvent | IErrorEvent;
+export type ServerEvent = ISavedEvent | IReloadEvent | IErrorEvent | IRenamedEvent;
 
 /**
  * The events a client sends.
@@ -144,6 +154,11 @@ export function parseEvent(text: string): ServerEvent | null {
         return typeof value.doc_id === 'string'
           ? { ...event, doc_id: value.doc_id }
           : event;
+      }
+      break;
+    case 'renamed':
+      if (typeof value.path === 'string' && value.path.length > 0) {
+        return { type: 'renamed', path: value.path };
       }
       break;
     case 'error':

@@ -4,12 +4,18 @@ import {
 } from '@jupyterlab/application';
 import { YFile, YNotebook } from '@jupyter/ydoc';
 import { Notification } from '@jupyterlab/apputils';
+import { PageConfig } from '@jupyterlab/coreutils';
 import { IEditorWidgetFactory } from '@jupyterlab/fileeditor';
 import { INotebookWidgetFactory } from '@jupyterlab/notebook';
 import { Contents, IDefaultDrive } from '@jupyterlab/services';
 
 import { CollabContentProvider } from '../provider';
-import { notifyConflict, notifyStale } from '../provider/notify';
+import {
+  notifyCoexistence,
+  notifyConflict,
+  notifyStale,
+  otherCollaborationExtension
+} from '../provider/notify';
 import { ICollabContentProvider } from '../tokens';
 
 /** The content provider id the widget factories name. */
@@ -51,7 +57,15 @@ export const providerPlugin: JupyterFrontEndPlugin<CollabContentProvider> = {
       notebookFactory.contentProviderId = PROVIDER_ID;
       editorFactory.contentProviderId = PROVIDER_ID;
     } catch (error) {
-      notifyConflict(error);
+      notifyConflict(error); // the other one came first and serves documents
+      return provider;
+    }
+    const other = otherCollaborationExtension(
+      PageConfig.getOption('federated_extensions'),
+      PageConfig.getOption('disabledExtensions')
+    );
+    if (other !== null) {
+      notifyCoexistence(other); // ours came first: say so, once
     }
     return provider;
   }

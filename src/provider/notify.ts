@@ -76,3 +76,71 @@ export function notifyConflict(error: unknown): string {
     ]
   });
 }
+
+/** The labextensions of jupyterlab/jupyter-collaboration that take over documents. */
+export const OTHER_COLLABORATION_EXTENSIONS = [
+  '@jupyter/docprovider-extension',
+  '@jupyter/collaboration-extension'
+];
+
+/**
+ * The first installed and enabled jupyter-collaboration labextension, from the page
+ * config (`federated_extensions`, `disabledExtensions`), or `null`.
+ */
+export function otherCollaborationExtension(
+  federated: string,
+  disabled: string = '[]'
+): string | null {
+  const parse = (text: string): unknown[] => {
+    try {
+      const value = JSON.parse(text || '[]');
+      return Array.isArray(value) ? value : [];
+    } catch {
+      return [];
+    }
+  };
+  const off = new Set(parse(disabled).map(String));
+  for (const extension of parse(federated)) {
+    const name = (extension as { name?: unknown })?.name;
+    if (
+      typeof name === 'string' &&
+      OTHER_COLLABORATION_EXTENSIONS.includes(name) &&
+      !off.has(name) &&
+      ![...off].some(id => id.startsWith(`${name}:`))
+    ) {
+      return name;
+    }
+  }
+  return null;
+}
+
+/**
+ * Tell people that jupyter-collab serves documents although jupyter-collaboration's
+ * `extension` is installed too, and how to remove the other.
+ */
+export function notifyCoexistence(extension: string): string {
+  const howTo =
+    `jupyter-collab serves notebooks and files; jupyter-collaboration (${extension}) ` +
+    'is installed too and serves none of them. To remove it, run ' +
+    '`pip uninstall jupyter-collaboration`, or disable it with ' +
+    `\`jupyter labextension disable ${extension}\` and ` +
+    '`jupyter server extension disable jupyter_server_ydoc`; then restart JupyterLab.';
+  console.warn(`jupyter-collab: ${howTo}`);
+  return Notification.warning(
+    'jupyter-collab is active; jupyter-collaboration is also installed and is not used.',
+    {
+      autoClose: false,
+      actions: [
+        {
+          label: 'How to remove it',
+          callback: () =>
+            void showDialog({
+              title: 'Two collaboration extensions',
+              body: howTo,
+              buttons: [Dialog.okButton()]
+            })
+        }
+      ]
+    }
+  );
+}

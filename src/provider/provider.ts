@@ -43,7 +43,8 @@ export interface IDocumentConnection {
  * A shared model served live, and its connection once the session call answered.
  */
 export interface ILiveDocument {
-  readonly path: string;
+  /** The document's path; follows renames made through the drive. */
+  path: string;
   readonly type: DocumentType;
   readonly model: YDocument<DocumentChange>;
   /** The connection; rejects when the session call fails. */
@@ -66,8 +67,12 @@ export interface IStaleDocument {
  * Constructor options of `CollabContentProvider`.
  */
 export interface ICollabContentProviderOptions {
-  /** The drive that knows the files' metadata (the default drive). */
-  readonly drive: Pick<Contents.IDrive, 'get' | 'save'>;
+  /**
+   * The drive that knows the files' metadata (the default drive); its `fileChanged`
+   * renames move live documents to their new path.
+   */
+  readonly drive: Pick<Contents.IDrive, 'get' | 'save'> &
+    Partial<Pick<Contents.IDrive, 'fileChanged'>>;
   /** Where the collab server is. */
   readonly serverSettings: ServerConnection.ISettings;
   /** The session call; `openSession` from `api.ts` by default (tests replace it). */
@@ -117,6 +122,7 @@ export class CollabContentProvider implements IContentProvider {
     this.sharedModelFactory = new CollabSharedModelFactory((model, path, type) =>
       this._serve(model, path, type)
     );
+    options.drive.fileChanged?.connect(this._onFileChanged, this);
   }
 
   /** Creates the live shared models; register document classes on it. */
@@ -268,6 +274,29 @@ export class CollabContentProvider implements IContentProvider {
     model.disposed.connect(() => this._forget(live));
   }
 
+  /**
+   * A rename through the drive (of the file or a folder above it): the room followed
+   * it on the server (same doc id, same connection), so only the path moves here.
+   * Without this, saves to the new path would miss the live document.
+   */
+  private _onFileChanged(_: unknown, change: Contents.IChangedArgs): void {
+    const from = change.oldValue?.path;
+    const to = change.newValue?.path;
+    if (change.type !== 'rename' || !from || !to) {
+      return;
+    }
+    for (const [path, lives] of [...this._byPath]) {
+      if (path !== from && !path.startsWith(`${from}/`)) {
+        continue;
+      }
+      const moved = to + path.slice(from.length);
+      this._byPath.delete(path);
+      lives.forEach(live => (live.path = moved));
+      this._byPath.set(moved, [...(this._byPath.get(moved) ?? []), ...lives]);
+      lives.forEach(live => this._documentChanged.emit(live));
+    }
+  }
+
   /** The live document of `path` opened as `contentType` (any type when omitted). */
   private _find(
     path: string,
@@ -305,11 +334,37 @@ export class CollabContentProvider implements IContentProvider {
   }
 
   private _onEvent(live: ILiveDocument, event: ServerEvent): void {
+    if (event.type === 'renamed' && event.path !== live.path) {
+      // Someone else renamed it: tell this JupyterLab as its own rename would, so the
+      // tab, the context and the file browser follow (and our map, in _onFileChanged).
+      void this._announceRename(live.path, event.path);
+      return;
+    }
     if (event.type === 'saved' && event.id === null) {
       // Someone's save, or the server's own: the file on disk now matches the room.
       this._announceSave(live).catch(error =>
         console.warn(`jupyter-collab: could not refresh ${live.path}:`, error)
       );
+    }
+  }
+
+  private async _announceRename(from: string, to: string): Promise<void> {
+    let model: Partial<Contents.IModel> = { path: to };
+    try {
+      model = await this._metadata(to);
+    } catch {
+      // the bare path is enough for the context to follow
+    }
+    const signal = this._drive.fileChanged;
+    const change: Contents.IChangedArgs = {
+      type: 'rename',
+      oldValue: { path: from },
+      newValue: model
+    };
+    if (signal instanceof Signal) {
+      signal.emit(change); // the drive's own signal: every listener hears the rename
+    } else {
+      this._onFileChanged(this, change);
     }
   }
 
@@ -348,7 +403,7 @@ export class CollabContentProvider implements IContentProvider {
     return this._drive.get(path, { content: false, hash: true });
   }
 
-  private readonly _drive: Pick<Contents.IDrive, 'get' | 'save'>;
+  private readonly _drive: ICollabContentProviderOptions['drive'];
   private readonly _serverSettings: ServerConnection.ISettings;
   private readonly _openSession: NonNullable<
     ICollabContentProviderOptions['openSession']
