@@ -2,9 +2,9 @@
  * Editing semantics of shared documents (how to run: the header of
  * ../playwright.config.js):
  *
- * - undo is per user: Ctrl+Z undoes only the presser's own edits (JupyterLab binds
- *   CodeMirror's undo to the shared model's Yjs UndoManager, which tracks local
- *   origins only), in a text file and in a notebook cell;
+ * - undo is per user: Ctrl+Z (and redo, Ctrl+Shift+Z) touches only the presser's
+ *   own edits (JupyterLab binds CodeMirror's undo to the shared model's Yjs
+ *   UndoManager, which tracks local origins only), in a text file and a notebook cell;
  * - a change another program makes to the file is merged into the live document
  *   (the room follows contents-API writes at once and polls the disk every 2 s),
  *   and the next Ctrl+S raises no "File Changed" dialog.
@@ -63,6 +63,12 @@ test('undo is per user in a text file', async ({
   await expect
     .poll(async () => getFile(request, 'alice', file), { timeout: 30_000 })
     .toBe('x = 1\n\nBOB');
+
+  // redo brings back her edit, and still leaves bob's alone
+  await a.file.click();
+  await alice.keyboard.press('Control+Shift+z');
+  await expectEditorText(b.file, 'x = 1\nALICE\nBOB');
+  await expectEditorText(a.file, 'x = 1\nALICE\nBOB');
 
   await Promise.all([alice, bob].map(p => p.context().close()));
 });
