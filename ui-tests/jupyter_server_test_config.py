@@ -92,3 +92,6 @@ c.LabApp.workspaces_dir = str(STATE / "workspaces")  # never restore last run's 
 # Saves wait for edits to pause 3 s (default 1 s): editing.spec's outside-change test needs
 # alice's line to be still unsaved when "another program" rewrites the file.
 c.CollabApp.save_delay_seconds = 3.0  # noqa: F821
+# People count as idle in the Collaborators panel after 4 s without an edit or a cursor
+# move (default 60 s), so presence.spec can watch someone go idle and come back.
+c.CollabApp.presence_idle_seconds = 4.0  # noqa: F821

@@ -103,7 +103,20 @@ test('cell markers, the Collaborators panel and jumping to a person', async ({
   await expect(editorIn(bob).file).toContainText('print');
   await expect(carol.locator('.jp-collab-status')).toHaveText('connected · 2 people');
 
-  // 6. carol closes her tab: she leaves everyone's panel
+  // 6. carol stops (the test server counts 4 s without edits or moves as idle): she is
+  //    shown idle; when she types again she is active again
+  await expect(personRow(panel, 'carol')).toHaveAttribute('data-idle', 'true', {
+    timeout: 30_000
+  });
+  await expect(personRow(panel, 'carol').locator('.jp-collab-person-idle')).toHaveText(
+    'idle'
+  );
+  await editorIn(carol).file.click();
+  await carol.keyboard.press('Control+End');
+  await carol.keyboard.type('# back');
+  await expect(personRow(panel, 'carol')).toHaveAttribute('data-idle', 'false');
+
+  // 7. carol closes her tab: she leaves everyone's panel
   await carol.context().close();
   await expect(personRow(panel, 'carol')).toHaveCount(0);
   await expect(panel.locator('.jp-collab-person')).toHaveCount(2);
