@@ -88,8 +88,25 @@ def _v1_initial(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v2_memberships(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE memberships (
+            root TEXT NOT NULL,
+            path TEXT NOT NULL,          -- a file, or a folder and all inside; '' = the root
+            principal TEXT NOT NULL,     -- a username
+            role TEXT NOT NULL,          -- 'viewer' | 'commenter' | 'editor' | 'owner'
+            granted_by TEXT NOT NULL,
+            granted_at REAL NOT NULL,
+            PRIMARY KEY (root, path, principal)
+        ) WITHOUT ROWID
+        """
+    )
+
+
 MIGRATIONS: list[tuple[int, Callable[[sqlite_utils.Database], None]]] = [
     (1, _v1_initial),
+    (2, _v2_memberships),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 

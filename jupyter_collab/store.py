@@ -31,6 +31,7 @@ from pycrdt import Doc, merge_updates
 
 from .errors import StoreError
 from .migrations import apply_migrations, atomic
+from .permissions import Membership, Role, ancestors
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -313,7 +314,66 @@ class HistoryStore:
                 "WHERE root = ? AND substr(path, 1, ?) = ?",
                 [new + "/", len(prefix) + 1, root, len(prefix), prefix],
             )
-        return count + cur.rowcount
+            count += cur.rowcount
+            # memberships follow the file (or folder) they were granted on
+            db.execute(
+                "UPDATE OR REPLACE memberships SET path = ? WHERE root = ? AND path = ?",
+                [new, root, old],
+            )
+            db.execute(
+                "UPDATE OR REPLACE memberships SET path = ? || substr(path, ?) "
+                "WHERE root = ? AND substr(path, 1, ?) = ?",
+                [new + "/", len(prefix) + 1, root, len(prefix), prefix],
+            )
+        return count
+
+    # -- memberships --------------------------------------------------------------------
+
+    async def grant(
+        self, root: str, path: str, principal: str, role: Role, *, granted_by: str
+    ) -> Membership:
+        """Give ``principal`` ``role`` on ``path`` (replacing what they had there)."""
+        membership = Membership(path.strip("/"), principal, role, granted_by, self._clock())
+        await self._run(self._grant_sync, root, membership)
+        return membership
+
+    def _grant_sync(self, root: str, m: Membership) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO memberships "
+            "(root, path, principal, role, granted_by, granted_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [root, m.path, m.principal, m.role.label, m.granted_by, m.granted_at],
+        )
+
+    async def revoke(self, root: str, path: str, principal: str) -> bool:
+        """Remove ``principal``'s membership on exactly ``path``; False if there was none."""
+
+        def revoke() -> bool:
+            cur = self.db.execute(
+                "DELETE FROM memberships WHERE root = ? AND path = ? AND principal = ?",
+                [root, path.strip("/"), principal],
+            )
+            return bool(cur.rowcount)
+
+        return await self._run(revoke)
+
+    async def memberships(self, root: str, *, covering: str | None = None) -> list[Membership]:
+        """Memberships of ``root``: all of them, or those that apply to ``covering``
+        (granted on it or on a folder above it)."""
+
+        def read() -> list[Membership]:
+            sql = (
+                "SELECT path, principal, role, granted_by, granted_at FROM memberships "
+                "WHERE root = ?"
+            )
+            args: list[Any] = [root]
+            if covering is not None:
+                paths = ancestors(covering)
+                sql += f" AND path IN ({', '.join('?' * len(paths))})"
+                args += paths
+            rows = self.db.execute(sql + " ORDER BY path, principal", args).fetchall()
+            return [Membership(p, who, Role.parse(r), by, at) for p, who, r, by, at in rows]
+
+        return await self._run(read)
 
     async def forget_path(self, root: str, path: str) -> list[str]:
         """Detach documents at ``path`` (or under it) after a delete; return their ids."""
@@ -330,6 +390,8 @@ class HistoryStore:
                 f"UPDATE documents SET path = NULL, deleted = ? WHERE {where}",
                 [self._clock(), *args],
             )
+            # a new file at that path later must not inherit who could see the old one
+            db.execute(f"DELETE FROM memberships WHERE {where}", args)
         return ids
 
     # -- history: writing ---------------------------------------------------------------

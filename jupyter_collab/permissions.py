@@ -1,0 +1,110 @@
+"""Roles and what they allow: the one place that answers "may this person do that here".
+
+Four roles, ordered; each includes the rights of the ones below it:
+
+    viewer < commenter < editor < owner
+    read     comment     edit     manage (roles, locks, share links)
+
+A membership grants a role to one person on a path: a file, or a folder and everything
+inside it (``""`` is the whole server root). Memberships only add: someone's role on a
+file is the highest of the memberships on it and on the folders above it, and of the
+default role. Owners of the server are owners everywhere. Pure: no I/O, no tornado.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+class Role(enum.IntEnum):
+    """A person's role on a document; compare with ``<`` and ``>=``."""
+
+    VIEWER = 1
+    COMMENTER = 2
+    EDITOR = 3
+    OWNER = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, value: str) -> Role:
+        """``"editor"`` -> ``Role.EDITOR``.
+
+        Raises:
+            ValueError: for anything that is not a role name.
+        """
+        try:
+            return cls[value.strip().upper()]
+        except (KeyError, AttributeError):
+            names = ", ".join(r.label for r in cls)
+            raise ValueError(f"unknown role {value!r}: expected one of {names}") from None
+
+
+class Action(enum.Enum):
+    READ = "read"
+    COMMENT = "comment"
+    EDIT = "edit"
+    MANAGE = "manage"
+
+
+_NEEDS = {
+    Action.READ: Role.VIEWER,
+    Action.COMMENT: Role.COMMENTER,
+    Action.EDIT: Role.EDITOR,
+    Action.MANAGE: Role.OWNER,
+}
+
+
+def allows(role: Role | None, action: Action) -> bool:
+    """Whether ``role`` may do ``action`` (``None``, no access, may do nothing)."""
+    return role is not None and role >= _NEEDS[action]
+
+
+@dataclass(frozen=True)
+class Membership:
+    """``principal`` holds ``role`` on ``path`` and everything below it."""
+
+    path: str  # relative to the server root, no leading or trailing slash; "" = all
+    principal: str  # a username
+    role: Role
+    granted_by: str
+    granted_at: float
+
+
+def covers(membership_path: str, path: str) -> bool:
+    """Whether a membership on ``membership_path`` applies to ``path``."""
+    if membership_path in ("", path):
+        return True
+    return path.startswith(membership_path + "/")
+
+
+def ancestors(path: str) -> list[str]:
+    """``a/b/c.ipynb`` -> ``["", "a", "a/b", "a/b/c.ipynb"]``: every path a membership
+    could be granted on to cover ``path``."""
+    parts = [p for p in path.strip("/").split("/") if p]
+    return [""] + ["/".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def effective_role(
+    path: str,
+    username: str,
+    memberships: Iterable[Membership],
+    *,
+    is_owner: bool,
+    default_role: Role | None,
+) -> Role | None:
+    """The role of ``username`` on ``path``: owner for the server's owners, else the
+    highest of ``default_role`` and the memberships covering ``path``; ``None`` for no
+    access at all."""
+    if is_owner:
+        return Role.OWNER
+    best = default_role
+    for membership in memberships:
+        if membership.principal == username and covers(membership.path, path):
+            if best is None or membership.role > best:
+                best = membership.role
+    return best

@@ -1,0 +1,110 @@
+"""Roles, actions and memberships: the rules, and their storage in the history store."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+import sqlite_utils
+
+from jupyter_collab.migrations import MIGRATIONS
+from jupyter_collab.permissions import (
+    Action,
+    Membership,
+    Role,
+    allows,
+    ancestors,
+    effective_role,
+)
+from jupyter_collab.store import HistoryStore
+
+
+def test_each_role_includes_the_rights_below_it():
+    table = {role: [a.value for a in Action if allows(role, a)] for role in Role}
+    assert table == {
+        Role.VIEWER: ["read"],
+        Role.COMMENTER: ["read", "comment"],
+        Role.EDITOR: ["read", "comment", "edit"],
+        Role.OWNER: ["read", "comment", "edit", "manage"],
+    }
+    assert not any(allows(None, a) for a in Action)
+
+
+def test_roles_parse_from_names_and_refuse_anything_else():
+    assert Role.parse(" Editor ") is Role.EDITOR
+    with pytest.raises(ValueError, match="expected one of viewer, commenter, editor, owner"):
+        Role.parse("admin")
+
+
+def test_a_folder_membership_covers_what_is_inside_and_only_that():
+    m = [
+        Membership("course", "bob", Role.EDITOR, "alice", 0),
+        Membership("course/week1/quiz.ipynb", "bob", Role.VIEWER, "alice", 0),
+        Membership("", "carol", Role.COMMENTER, "alice", 0),
+    ]
+
+    def role(path: str, who: str, default: Role | None = None) -> Role | None:
+        return effective_role(path, who, m, is_owner=False, default_role=default)
+
+    assert role("course/week1/quiz.ipynb", "bob") is Role.EDITOR  # memberships only add
+    assert role("course2/x.ipynb", "bob") is None  # a sibling with a common prefix
+    assert role("anything/at/all.py", "carol") is Role.COMMENTER
+    assert role("x.py", "dan") is None
+    assert role("x.py", "dan", Role.VIEWER) is Role.VIEWER
+    assert role("course/a.py", "carol", Role.EDITOR) is Role.EDITOR
+    assert effective_role("x.py", "dan", m, is_owner=True, default_role=None) is Role.OWNER
+    assert ancestors("/a/b/c.ipynb") == ["", "a", "a/b", "a/b/c.ipynb"]
+
+
+async def test_memberships_are_stored_with_who_granted_them_and_follow_renames(tmp_path):
+    clock = iter(range(100, 200))
+    store = HistoryStore(tmp_path / "h.sqlite", clock=lambda: float(next(clock)))
+    await store.open()
+    try:
+        await store.grant("/r", "course", "bob", Role.EDITOR, granted_by="alice")
+        await store.grant("/r", "course/w1.ipynb", "carol", Role.VIEWER, granted_by="alice")
+        await store.grant("/r", "course/w1.ipynb", "carol", Role.COMMENTER, granted_by="bob")
+        await store.grant("/other", "course", "dan", Role.OWNER, granted_by="alice")
+
+        covering = await store.memberships("/r", covering="course/w1.ipynb")
+        assert [(m.path, m.principal, m.role, m.granted_by) for m in covering] == [
+            ("course", "bob", Role.EDITOR, "alice"),
+            ("course/w1.ipynb", "carol", Role.COMMENTER, "bob"),
+        ]
+        assert all(m.granted_at >= 100 for m in covering)
+
+        await store.rename_path("/r", "course", "lessons")
+        assert [m.path for m in await store.memberships("/r")] == [
+            "lessons",
+            "lessons/w1.ipynb",
+        ]
+        assert [m.path for m in await store.memberships("/other")] == ["course"]
+
+        assert await store.revoke("/r", "lessons", "bob") is True
+        assert await store.revoke("/r", "lessons", "bob") is False
+        await store.forget_path("/r", "lessons")
+        assert await store.memberships("/r") == []
+    finally:
+        await store.close()
+
+
+async def test_a_version_1_database_gains_memberships_and_keeps_its_documents(tmp_path):
+    path = tmp_path / "h.sqlite"
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied REAL)")
+    MIGRATIONS[0][1](sqlite_utils.Database(db))
+    db.execute("INSERT INTO schema_migrations VALUES (1, 0)")
+    db.execute(
+        "INSERT INTO documents (doc_id, root, path, kind, epoch, created) "
+        "VALUES ('d1', '/r', 'a.py', 'file', 'e1', 0)"
+    )
+    db.close()
+
+    store = HistoryStore(path)
+    await store.open()
+    try:
+        assert (await store.find_document("/r", "a.py")) is not None
+        await store.grant("/r", "a.py", "bob", Role.VIEWER, granted_by="alice")
+        assert len(await store.memberships("/r", covering="a.py")) == 1
+    finally:
+        await store.close()
