@@ -14,11 +14,13 @@ from typing import Any
 
 from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Float, Int, TraitError, Unicode, default, validate
+from traitlets import Float, Int, List, TraitError, Unicode, default, validate
 
+from .access import AccessControl
 from .disk import ContentsFiles
 from .handlers import route_table
 from .handlers.websocket import fanout_frames
+from .permissions import Role
 from .rooms import RoomRegistry
 from .store import HistoryStore
 
@@ -61,6 +63,27 @@ class CollabApp(ExtensionApp):
             "While edits go on without a pause of save_delay_seconds, the file is still "
             "written at least this often, in seconds. Default 10. Every edit is in the "
             "history store at once; the file on disk is an export of it."
+        ),
+    )
+    owners = List(
+        Unicode(),
+        default_value=None,
+        allow_none=True,
+        config=True,
+        help=(
+            "Usernames that own every document (all roles, and they grant roles to others). "
+            "Default: under JupyterHub, the server's owner (JUPYTERHUB_USER); on a standalone "
+            "server, everyone the server authenticates (the holder of its token or password)."
+        ),
+    )
+    default_role = Unicode(
+        "viewer",
+        allow_none=True,
+        config=True,
+        help=(
+            "The role of authenticated users who are not owners and hold no membership for a "
+            "document: viewer (default), commenter, editor or owner; None gives them no access "
+            "until an owner grants one. Roles are checked by the server on every message."
         ),
     )
     presence_idle_seconds = Float(
@@ -147,6 +170,21 @@ class CollabApp(ExtensionApp):
             raise TraitError(f"CollabApp.max_message_bytes must be at least 1024, got {value}")
         return value
 
+    @validate("default_role")
+    def _valid_role(self, proposal: Any) -> Any:
+        if proposal["value"] is not None:
+            try:
+                Role.parse(proposal["value"])
+            except ValueError as exc:
+                raise TraitError(f"CollabApp.default_role: {exc}") from None
+        return proposal["value"]
+
+    def _owner_names(self) -> frozenset[str] | None:
+        if self.owners is not None:
+            return frozenset(self.owners)
+        hub_user = os.environ.get("JUPYTERHUB_USER")
+        return frozenset({hub_user}) if hub_user else None
+
     def initialize_settings(self) -> None:
         assert self.serverapp is not None  # set by the extension manager before this runs
         # our modules log through the server's logger (same handlers, same level)
@@ -160,6 +198,12 @@ class CollabApp(ExtensionApp):
             compaction_budget_bytes=self.history_compaction_budget_bytes,
         )
         root = os.path.abspath(os.path.expanduser(self.serverapp.root_dir))
+        self.access = AccessControl(
+            self.store,
+            root,
+            owners=self._owner_names(),
+            default_role=None if self.default_role is None else Role.parse(self.default_role),
+        )
         self.registry = RoomRegistry(
             store=self.store,
             files=ContentsFiles(self.serverapp.contents_manager),
@@ -170,7 +214,9 @@ class CollabApp(ExtensionApp):
             idle_timeout_seconds=self.room_idle_timeout_seconds,
             disk_poll_interval_seconds=self.disk_poll_interval_seconds,
             presence_idle_seconds=self.presence_idle_seconds,
+            access=self.access,
         )
+        self.access.on_change(self.registry.refresh_roles)
         self._ready: asyncio.Future[None] | None = None
         assert self.serverapp.event_logger is not None
         self.serverapp.event_logger.add_listener(

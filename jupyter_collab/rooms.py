@@ -18,7 +18,7 @@ from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from pycrdt import Array, Doc, TransactionEvent, get_state
+from pycrdt import Array, Doc, TransactionEvent, get_state, get_update
 
 from . import documents
 from .disk import Files
@@ -26,10 +26,12 @@ from .errors import (
     CollabError,
     Conflict,
     DocumentGone,
+    PermissionDenied,
     ProtocolError,
     RoomNotFound,
     StaleEpoch,
 )
+from .permissions import Action, Role, allows, covers
 from .presence import PresenceFeed
 from .protocol import (
     AuthMessage,
@@ -37,11 +39,13 @@ from .protocol import (
     AwarenessMessage,
     EventMessage,
     QueryAwarenessMessage,
+    Reader,
     SyncKind,
     SyncMessage,
     decode_awareness_update,
     decode_message,
     decode_state_vector,
+    encode_auth_denied,
     encode_awareness,
     encode_awareness_update,
     encode_event,
@@ -137,6 +141,12 @@ class HistoryLog(Protocol):
     async def forget_path(self, root: str, path: str) -> list[str]: ...
 
 
+class Access(Protocol):
+    """Who may do what (``access.AccessControl`` implements it)."""
+
+    async def role_of(self, username: str, path: str) -> Role | None: ...
+
+
 class Channel(Protocol):
     """One client connection, as the room sees it."""
 
@@ -146,6 +156,47 @@ class Channel(Protocol):
 
 
 Fanout = Callable[[bytes, Iterable[Channel]], None]
+
+
+def _adds_nothing(update: bytes, doc: Doc[Any]) -> bool:
+    """Whether ``update`` holds no struct ``doc`` lacks and no deletion it has not made."""
+    state = doc.get_state()
+    try:
+        theirs = _delete_set(get_update(update, state))
+    except Exception:
+        return False  # not even a valid update: certainly not a harmless one
+    if theirs is None:
+        return False
+    ours = _delete_set(doc.get_update(state)) or {}
+    for client_id, ranges in theirs.items():
+        have = ours.get(client_id, [])
+        for clock, length in ranges:
+            end = clock + length
+            if length and not any(c <= clock and end <= c + n for c, n in have):
+                return False
+    return True
+
+
+def _delete_set(update: bytes) -> dict[int, list[tuple[int, int]]] | None:
+    """The delete set of an update without structs (``None`` if it has structs)."""
+    reader = Reader(update)
+    if reader.read_var_uint() != 0:
+        return None
+    result: dict[int, list[tuple[int, int]]] = {}
+    for _ in range(reader.read_var_uint()):
+        client_id = reader.read_var_uint()
+        ranges = [
+            (reader.read_var_uint(), reader.read_var_uint()) for _ in range(reader.read_var_uint())
+        ]
+        merged: list[tuple[int, int]] = []
+        for clock, length in sorted(ranges):  # adjacent ranges count as one
+            if merged and merged[-1][0] + merged[-1][1] >= clock:
+                last_clock, last_length = merged[-1]
+                merged[-1] = (last_clock, max(last_length, clock + length - last_clock))
+            else:
+                merged.append((clock, length))
+        result[client_id] = merged
+    return result
 
 
 def send_each(message: bytes, channels: Iterable[Channel]) -> None:
@@ -168,6 +219,7 @@ class Client:
     number: int = field(default_factory=lambda: next(_client_numbers))  # unique per process
     last_active: float = 0.0  # last edit or awareness change (not the 15 s renewals)
     cell: str | None = None  # the notebook cell its awareness says it is in
+    role: Role = Role.OWNER
 
 
 class Room:
@@ -287,8 +339,10 @@ class Room:
 
     # -- clients ------------------------------------------------------------------------
 
-    def join(self, channel: Channel, identity: Identity, epoch: str | None) -> Client:
-        """Admit a connection whose document belongs to ``epoch``.
+    def join(
+        self, channel: Channel, identity: Identity, epoch: str | None, role: Role = Role.OWNER
+    ) -> Client:
+        """Admit a connection whose document belongs to ``epoch``, with ``role``.
 
         Raises:
             ProtocolError: without an epoch.
@@ -307,7 +361,7 @@ class Room:
             channel.send(encode_event({"type": "reload", "reason": reason, "epoch": self.epoch}))
             raise StaleEpoch(epoch, self.epoch)
         now = self._clock()
-        client = Client(channel, identity, joined=now, last_active=now)
+        client = Client(channel, identity, joined=now, last_active=now, role=role)
         self.clients[channel] = client
         self.last_activity = now
         self.on_presence()
@@ -357,8 +411,10 @@ class Room:
                     raise ProtocolError(f"invalid state vector: {exc}") from exc
                 client.synced = True
                 channel.send(encode_sync_step2(reply))
-            else:
+            elif allows(client.role, Action.EDIT):
                 self._apply(client, message.payload)
+            else:
+                self._refuse_edit(client, message.payload)
         elif isinstance(message, AwarenessMessage):
             self._on_awareness(client, message.payload)
         elif isinstance(message, QueryAwarenessMessage):
@@ -382,6 +438,48 @@ class Room:
         self._commit(client.identity.username, "client", sender=client.channel)
         if self._structure_changed:
             self._fix_duplicate_cells()
+
+    def _refuse_edit(self, client: Client, update: bytes) -> None:
+        """A reader sent an update: nothing is applied, stored or relayed.
+
+        y-websocket answers our sync step 1 with its whole delete set even when it
+        changed nothing, so an update that adds nothing is let through silently. Any
+        other is refused with y-protocols' permission-denied message, then the
+        connection is closed (4403): the client holds a change the room will never
+        have, and only a fresh copy of the document brings it back in line.
+
+        Raises:
+            PermissionDenied: the update would have changed the document.
+        """
+        if update == b"\x00\x00" or _adds_nothing(update, self.doc):
+            return
+        reason = (
+            f"{client.role.label}s cannot edit {self.path or 'this document'}: the change was "
+            "not applied; reload to get the shared version"
+        )
+        client.channel.send(encode_auth_denied(reason))
+        log.info(
+            "room %s: refused an edit by %s (%s)",
+            self.doc_id,
+            client.identity.username,
+            client.role.label,
+        )
+        raise PermissionDenied(reason)
+
+    def set_role(self, channel: Channel, role: Role | None) -> None:
+        """Change a connected client's role live: it is told at once (a ``role`` event);
+        without any role left it is closed with 4403."""
+        client = self.clients.get(channel)
+        if client is None:
+            return
+        if role is None:
+            reason = f"{client.identity.username} no longer has access to {self.path}"
+            channel.close(PermissionDenied.close_code, reason)
+            self.leave(channel)
+            return
+        if role != client.role:
+            client.role = role
+            channel.send(encode_event({"type": "role", "role": role.label}))
 
     def _commit(self, author: str, origin: str, *, sender: Channel | None = None) -> int:
         """Store and relay what the last transactions changed; return how many updates."""
@@ -489,7 +587,12 @@ class Room:
 
     def _on_event(self, client: Client, event: dict[str, Any]) -> None:
         kind = event["type"]
-        if kind == "save":
+        if kind == "save" and not allows(client.role, Action.EDIT):
+            reason = f"save: {client.role.label}s cannot save {self.path}"
+            client.channel.send(
+                encode_event({"type": "error", "id": event.get("id"), "reason": reason})
+            )
+        elif kind == "save":
             self._spawn(self._save_for(client, event.get("id")), "save requested by a client")
         else:
             client.channel.send(
@@ -676,9 +779,11 @@ class RoomRegistry:
         idle_timeout_seconds: float | None = 60.0,
         disk_poll_interval_seconds: float | None = 2.0,
         presence_idle_seconds: float = 60.0,
+        access: Access | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
+        self.access = access
         self.files = files
         self.root = root
         self.fanout = fanout
@@ -762,8 +867,26 @@ class RoomRegistry:
             event = {"type": "reload", "reason": reason, "epoch": None, "doc_id": replaced.doc_id}
             channel.send(encode_event(event))
             raise StaleEpoch(epoch or "", "") from None
-        room.join(channel, identity, epoch)
+        role = await self.role_of(identity.username, room.path)
+        if role is None:
+            raise PermissionDenied(f"{identity.username} has no access to {room.path}")
+        room.join(channel, identity, epoch, role)
         return room
+
+    async def role_of(self, username: str, path: str) -> Role | None:
+        """The role of ``username`` on ``path``: from ``access``, else owner."""
+        if self.access is None:
+            return Role.OWNER
+        return await self.access.role_of(username, path)
+
+    async def refresh_roles(self, path: str) -> None:
+        """Memberships on ``path`` (a file, or a folder and all inside) changed: give
+        every connected client of the rooms there its new role at once."""
+        for room in list(self.rooms.values()):
+            if not covers(path, room.path):
+                continue
+            for channel, client in list(room.clients.items()):
+                room.set_role(channel, await self.role_of(client.identity.username, room.path))
 
     async def _once(self, key: str, load: Callable[[], Coroutine[Any, Any, Room]]) -> Room:
         pending = self._loading.get(key)

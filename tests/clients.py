@@ -15,6 +15,7 @@ from tornado.websocket import WebSocketClientConnection
 
 from jupyter_collab import documents
 from jupyter_collab.protocol import (
+    AuthMessage,
     AwarenessEntry,
     AwarenessMessage,
     EventMessage,
@@ -40,6 +41,7 @@ class YClient:
         self.ydoc = documents.wrap(kind, self.doc)
         self.ws: WebSocketClientConnection | None = None
         self.events: list[dict[str, Any]] = []
+        self.denied: list[str] = []  # reasons of y-protocols permission-denied messages
         self.awareness: dict[int, dict[str, Any] | None] = {}
         self.synced = False
         self.close_code: int | None = None
@@ -96,6 +98,8 @@ class YClient:
                 self.awareness[entry.client_id] = entry.state
         elif isinstance(message, EventMessage):
             self.events.append(message.event)
+        elif isinstance(message, AuthMessage):
+            self.denied.append(message.reason)
 
     def _on_local(self, event: TransactionEvent) -> None:
         if self._remote:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .members import MembersHandler
 from .presence import PresenceWebSocketHandler
 from .session import SessionHandler
 from .websocket import RoomWebSocketHandler
@@ -17,4 +18,5 @@ def route_table(collab: Any) -> list[tuple[str, Any, dict[str, Any]]]:
         (r"/api/collab/session/(.*)", SessionHandler, kwargs),
         (r"/api/collab/room/([^/]+)", RoomWebSocketHandler, kwargs),
         (r"/api/collab/presence", PresenceWebSocketHandler, kwargs),
+        (r"/api/collab/members/(.*)", MembersHandler, kwargs),
     ]

@@ -10,7 +10,7 @@ from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
 from ..documents import KINDS
-from ..errors import CollabError
+from ..errors import CollabError, PermissionDenied
 
 
 class SessionHandler(APIHandler):
@@ -31,8 +31,12 @@ class SessionHandler(APIHandler):
         kind = body.get("type") if isinstance(body, dict) else None
         if kind not in KINDS:
             raise web.HTTPError(400, f"unknown type {kind!r}: expected one of {sorted(KINDS)}")
+        username = self.current_user.username
         try:
             await self.collab.ready()
+            role = await self.collab.access.role_of(username, path.strip("/"))
+            if role is None:
+                raise PermissionDenied(f"{username} has no access to {path}")
             room = await self.collab.registry.open_session(path, kind)
         except CollabError as err:
             raise web.HTTPError(err.http_status, str(err)) from err
@@ -42,7 +46,7 @@ class SessionHandler(APIHandler):
                     "doc_id": room.doc_id,
                     "room": f"api/collab/room/{room.doc_id}",
                     "epoch": room.epoch,
-                    "role": "owner",
+                    "role": role.label,
                     "path": room.path,
                     "type": room.kind,
                 }
