@@ -14,7 +14,7 @@ from typing import Any
 
 from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Float, Int, List, TraitError, Unicode, default, validate
+from traitlets import Bool, Float, Int, List, TraitError, Unicode, default, validate
 
 from .access import AccessControl
 from .disk import ContentsFiles
@@ -84,6 +84,15 @@ class CollabApp(ExtensionApp):
             "The role of authenticated users who are not owners and hold no membership for a "
             "document: viewer (default), commenter, editor or owner; None gives them no access "
             "until an owner grants one. Roles are checked by the server on every message."
+        ),
+    )
+    editors_can_execute = Bool(
+        False,
+        config=True,
+        help=(
+            "Whether users who are not owners but hold the editor role may start kernels and "
+            "run code. Off by default: code runs as the server's user and can read or write "
+            "every file, so executing is as good as owning the server."
         ),
     )
     presence_idle_seconds = Float(

@@ -18,5 +18,5 @@ def route_table(collab: Any) -> list[tuple[str, Any, dict[str, Any]]]:
         (r"/api/collab/session/(.*)", SessionHandler, kwargs),
         (r"/api/collab/room/([^/]+)", RoomWebSocketHandler, kwargs),
         (r"/api/collab/presence", PresenceWebSocketHandler, kwargs),
-        (r"/api/collab/members/(.*)", MembersHandler, kwargs),
+        (r"/api/collab/members/?(.*)", MembersHandler, kwargs),
     ]

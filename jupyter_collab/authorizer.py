@@ -1,0 +1,117 @@
+"""Jupyter's own REST surface under the same roles as the rooms.
+
+Without this, anyone allowed into a shared server may write any file through the
+contents API, open a terminal or run code, whatever their role in a notebook: sharing
+one notebook would hand over the whole server. Owners keep every right. Everyone else:
+
+- contents (``api/contents``, ``/files``, ``/view``): reading needs a role on the path
+  (or, for a folder, on something inside it, so the file browser can reach a shared
+  file); saving needs ``editor``; renaming and deleting need ``owner``;
+- terminals: never; kernels and sessions: only with ``CollabApp.editors_can_execute``
+  and an ``editor`` role somewhere. Running code is as good as full access (the kernel
+  runs as the server's user and can read or write every file), so it is off by default;
+- anything else (settings, kernelspecs, ``/api/me``...): read only;
+- jupyter-collab's own handlers check roles themselves, per document and per message.
+
+Enabled by ``jupyter-config/server-config/jupyter_collab.json``
+(``ServerApp.authorizer_class``).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import unquote
+
+from jupyter_server.auth.authorizer import Authorizer
+
+from .permissions import Action, Role, allows
+
+log = logging.getLogger(__name__)
+
+_EXECUTE = {"kernels", "sessions"}
+_NEVER = {"terminals"}
+
+
+class CollabAuthorizer(Authorizer):
+    """Applies document roles to Jupyter's handlers for users who are not owners."""
+
+    async def is_authorized(self, handler: Any, user: Any, action: str, resource: str) -> bool:
+        collab = _collab_app(self)
+        if collab is None or getattr(handler, "collab", None) is not None:
+            return True  # not loaded yet, or one of ours: it checks roles itself
+        await collab.ready()  # the store (memberships) opens with the first request
+        access = collab.access
+        username = user.username
+        if access.is_owner(username):
+            return True
+        if resource in _NEVER:
+            return False
+        if resource in _EXECUTE:
+            return bool(collab.editors_can_execute) and await _edits_somewhere(access, username)
+        if resource != "contents":
+            return action == "read"
+        path = _path_of(handler)
+        method = handler.request.method.upper()
+        if method in ("PATCH", "DELETE") or (method == "POST" and action == "write"):
+            needed = Action.MANAGE  # rename, delete, copy or new file in a folder
+            if method == "POST" and await _is_folder(handler, path):
+                needed = Action.EDIT  # "new file" / upload inside a folder they edit
+        elif action == "write":
+            needed = Action.EDIT
+        else:
+            needed = Action.READ
+        role = await access.role_of(username, path)
+        if allows(role, needed):
+            return True
+        if needed is Action.READ and await _is_folder(handler, path):
+            return await _has_role_below(access, username, path)
+        log.info(
+            "%s (%s) may not %s /%s", username, role.label if role else "no role", action, path
+        )
+        return False
+
+
+def _collab_app(authorizer: Authorizer) -> Any:
+    serverapp = authorizer.parent
+    manager = getattr(serverapp, "extension_manager", None)
+    extension = manager.extensions.get("jupyter_collab") if manager is not None else None
+    if extension is None:
+        return None
+    app = extension.extension_points["jupyter_collab"].app
+    return app if getattr(app, "access", None) is not None else None
+
+
+def _path_of(handler: Any) -> str:
+    """The contents path a handler was routed with (``(?P<path>...)`` or the first group)."""
+    path = (getattr(handler, "path_kwargs", None) or {}).get("path")
+    if path is None:
+        args = getattr(handler, "path_args", None) or []
+        path = args[0] if args else ""
+    return unquote(path if isinstance(path, str) else "").strip("/")
+
+
+async def _is_folder(handler: Any, path: str) -> bool:
+    contents_manager = handler.settings.get("contents_manager")
+    if contents_manager is None:
+        return False
+    result = contents_manager.dir_exists(path)
+    if hasattr(result, "__await__"):
+        result = await result
+    return bool(result)
+
+
+async def _has_role_below(access: Any, username: str, folder: str) -> bool:
+    prefix = folder + "/" if folder else ""
+    for membership in await access.memberships():
+        if membership.principal == username and membership.path.startswith(prefix):
+            return True
+    return False
+
+
+async def _edits_somewhere(access: Any, username: str) -> bool:
+    if access.default_role is not None and access.default_role >= Role.EDITOR:
+        return True
+    return any(
+        m.principal == username and m.role >= Role.EDITOR for m in await access.memberships()
+    )

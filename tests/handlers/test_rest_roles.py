@@ -1,0 +1,175 @@
+"""Jupyter's own REST surface under document roles (``CollabAuthorizer``): alice owns the
+server; bob and carol only hold roles."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from jupyter_server.base.handlers import path_regex
+from tornado.httpclient import HTTPClientError
+
+from jupyter_collab.authorizer import CollabAuthorizer
+
+from .test_roles import TokenPerUser, auth
+from .test_websocket import NOTEBOOK
+
+
+@pytest.fixture
+def collab_config() -> dict[str, Any]:
+    return {"owners": ["alice"], "default_role": "viewer"}
+
+
+@pytest.fixture
+def jp_server_config(jp_server_config: dict[str, Any]) -> dict[str, Any]:
+    config = dict(jp_server_config)
+    config["ServerApp"] = {
+        **config["ServerApp"],
+        "identity_provider_class": TokenPerUser,
+        "authorizer_class": CollabAuthorizer,
+    }
+    return config
+
+
+@pytest.fixture
+def call(jp_fetch):
+    async def call(user: str, method: str, *parts: str, body: Any = None, **kw: Any) -> int:
+        try:
+            response = await jp_fetch(
+                *parts,
+                method=method,
+                headers=auth(user),
+                body=None if body is None else json.dumps(body),
+                allow_nonstandard_methods=True,
+                follow_redirects=False,  # a redirect is not an accepted write
+                **kw,
+            )
+        except HTTPClientError as err:
+            return err.code
+        return response.code
+
+    return call
+
+
+@pytest.fixture
+def grant(jp_fetch):
+    async def grant(path: str, principal: str, role: str) -> None:
+        await jp_fetch(
+            "api",
+            "collab",
+            "members",
+            path,
+            method="PUT",
+            headers=auth("alice"),
+            body=json.dumps({"principal": principal, "role": role}),
+        )
+
+    return grant
+
+
+NEW_CONTENT = {"type": "file", "format": "text", "content": "overwritten"}
+
+
+async def test_a_viewer_reads_but_cannot_write_rename_or_delete(jp_root_dir, call):
+    (jp_root_dir / "a.py").write_text("x = 1\n")
+
+    assert await call("bob", "GET", "api", "contents", "a.py") == 200
+    assert await call("bob", "GET", "files", "a.py") == 200
+    assert await call("bob", "PUT", "api", "contents", "a.py", body=NEW_CONTENT) == 403
+    assert await call("bob", "PATCH", "api", "contents", "a.py", body={"path": "b.py"}) == 403
+    assert await call("bob", "DELETE", "api", "contents", "a.py") == 403
+    assert await call("bob", "POST", "api", "contents", "", body={"type": "file"}) == 403
+    assert (jp_root_dir / "a.py").read_text() == "x = 1\n"
+    assert await call("alice", "PUT", "api", "contents", "a.py", body=NEW_CONTENT) == 200
+
+
+async def test_an_editor_saves_but_only_owners_rename_or_delete(jp_root_dir, call, grant):
+    (jp_root_dir / "a.py").write_text("x = 1\n")
+    await grant("a.py", "bob", "editor")
+
+    assert await call("bob", "PUT", "api", "contents", "a.py", body=NEW_CONTENT) == 200
+    assert (jp_root_dir / "a.py").read_text() == "overwritten"
+    assert await call("bob", "PATCH", "api", "contents", "a.py", body={"path": "b.py"}) == 403
+    assert await call("bob", "DELETE", "api", "contents", "a.py") == 403
+    assert (jp_root_dir / "a.py").exists()
+
+
+async def test_no_terminals_and_no_kernels_unless_editors_may_execute(jp_root_dir, call, grant):
+    await grant("", "bob", "editor")
+    assert await call("bob", "GET", "api", "kernels") == 403
+    assert await call("bob", "POST", "api", "kernels", body={"name": "python3"}) == 403
+    assert await call("bob", "GET", "api", "terminals") == 403
+    assert await call("bob", "POST", "api", "terminals", body={}) == 403
+    assert await call("bob", "GET", "api", "kernelspecs") == 200
+    assert await call("alice", "GET", "api", "kernels") == 200
+
+
+@pytest.mark.parametrize(
+    "collab_config",
+    [{"owners": ["alice"], "default_role": "viewer", "editors_can_execute": True}],
+)
+async def test_editors_may_list_kernels_when_allowed(jp_root_dir, call, grant, collab_config):
+    assert await call("bob", "GET", "api", "kernels") == 403  # a viewer still may not
+    await grant("course", "bob", "editor")
+    assert await call("bob", "GET", "api", "kernels") == 200
+    assert await call("bob", "GET", "api", "terminals") == 403  # never
+
+
+@pytest.mark.parametrize("collab_config", [{"owners": ["alice"], "default_role": None}])
+async def test_without_a_default_role_only_shared_paths_are_reachable(
+    jp_root_dir, call, grant, collab_config
+):
+    (jp_root_dir / "course").mkdir()
+    (jp_root_dir / "course" / "w1.ipynb").write_text(json.dumps(NOTEBOOK))
+    (jp_root_dir / "secret.py").write_text("token = 'x'\n")
+    await grant("course/w1.ipynb", "carol", "viewer")
+
+    assert await call("carol", "GET", "api", "contents", "course", "w1.ipynb") == 200
+    assert await call("carol", "GET", "api", "contents", "course") == 200  # to reach it
+    assert await call("carol", "GET", "api", "contents", "") == 200
+    assert await call("carol", "GET", "api", "contents", "secret.py") == 403
+    assert await call("carol", "GET", "files", "secret.py") == 403
+    assert await call("bob", "GET", "api", "contents", "course", "w1.ipynb") == 403
+
+
+async def test_every_route_refuses_every_write_from_a_viewer_and_a_commenter(
+    jp_root_dir, jp_web_app, call, grant
+):
+    """Walk the whole route table: no write method reaches any handler's effect."""
+    (jp_root_dir / "a.ipynb").write_text(json.dumps(NOTEBOOK))
+    await grant("a.ipynb", "carol", "commenter")
+    before = (jp_root_dir / "a.ipynb").read_text()
+    accepted: list[str] = []
+    tried: set[str] = set()
+    for rule in jp_web_app.wildcard_router.rules:
+        pattern = getattr(rule.matcher, "regex", None)
+        if pattern is None:
+            continue
+        url = _example_url(pattern.pattern)
+        if url is None or "/api/" not in url:
+            continue  # pages, static files, login: no writes behind @authorized
+        url = url[url.index("/api/") :]  # without the base URL: jp_fetch adds it
+        tried.add(url)
+        for user in ("bob", "carol"):
+            for method in ("POST", "PUT", "PATCH", "DELETE"):
+                code = await call(user, method, url.lstrip("/"), body={"path": "b.ipynb"})
+                if 200 <= code < 300:
+                    accepted.append(f"{user} {method} {url} -> {code}")
+    assert len(tried) > 20 and "/api/contents/a.ipynb" in tried and "/api/kernels" in tried
+    assert accepted == []
+    assert (jp_root_dir / "a.ipynb").read_text() == before
+    assert not (jp_root_dir / "b.ipynb").exists()
+
+
+def _example_url(pattern: str) -> str | None:
+    """A concrete URL for a route regex: every group filled with a plausible value."""
+    url = pattern.rstrip("$").replace(path_regex, "/a.ipynb")
+    url = re.sub(r"\(\?P<path>[^)]*\)", "a.ipynb", url)
+    url = re.sub(r"\(\?P<\w+>[^)]*\)", "x", url)
+    url = re.sub(r"\([^)]*\)", "a.ipynb", url)
+    url = url.replace("\\", "").replace("?", "")
+    if re.search(r"[\[\]*+()|^]", url):
+        return None
+    return url
