@@ -9,6 +9,7 @@ arrive as ``Channel``s and the registry is driven by the edge.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import hashlib
 import itertools
 import logging
@@ -170,9 +171,10 @@ def _adds_nothing(update: bytes, doc: Doc[Any]) -> bool:
     ours = _delete_set(doc.get_update(state)) or {}
     for client_id, ranges in theirs.items():
         have = ours.get(client_id, [])
+        starts = [c for c, _ in have]  # sorted and merged by _delete_set
         for clock, length in ranges:
-            end = clock + length
-            if length and not any(c <= clock and end <= c + n for c, n in have):
+            i = bisect.bisect_right(starts, clock) - 1
+            if length and (i < 0 or clock + length > have[i][0] + have[i][1]):
                 return False
     return True
 
