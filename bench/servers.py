@@ -343,3 +343,75 @@ def summary_of_incumbent_log(text: str) -> dict[str, Any]:
         "out_of_sync": text.count("out-of-sync with the ystore"),
         "loaded_from_file": text.count("loaded from file"),
     }
+
+
+# -- JupyterLab in a browser (bench/browser.py) --------------------------------------------
+
+# The "Would you like to receive official Jupyter news?" toast; without it no notification
+# appears on a fresh profile (ui-tests/lab-settings/overrides.json does the same).
+LAB_SETTINGS_OVERRIDES = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false"}}
+
+
+class LabServer(Server):
+    """A `jupyter lab` process (the whole JupyterLab page, not only the server API).
+
+    Same ports, token, root and state folders as :class:`Server`; on top of that no
+    news fetch, no update check, and JupyterLab's workspaces and user / app settings in
+    the state folder, so nothing of an earlier run (open tabs, settings) is restored.
+    """
+
+    def command(self) -> list[str]:
+        venv = MAIN_VENV if self.side == OURS else INCUMBENT_VENV
+        cmd = super().command()
+        cmd[0] = str(venv / "bin" / "jupyter-lab")
+        return cmd + [
+            "--LabApp.news_url=None",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            f"--LabApp.workspaces_dir={self.state / 'workspaces'}",
+            f"--LabApp.user_settings_dir={self.state / 'user-settings'}",
+            f"--LabApp.app_settings_dir={self.state / 'app-settings'}",
+        ]
+
+    def start(self, ready_timeout: float = 90.0) -> None:
+        settings = self.state / "app-settings"
+        settings.mkdir(parents=True, exist_ok=True)
+        (settings / "overrides.json").write_text(json.dumps(LAB_SETTINGS_OVERRIDES, indent=1))
+        super().start(ready_timeout)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}"
+
+    def lab_url(self, path: str, workspace: str) -> str:
+        """The page that opens ``path`` in its own workspace, authenticated by the token.
+
+        A workspace per page: with `/lab/tree/<path>` every page restores the *default*
+        workspace, so the next open would also reopen every notebook opened before it.
+        """
+        return (
+            f"{self.base_url}/lab/workspaces/{quote(workspace)}/tree/{quote(path)}"
+            f"?token={self.token}"
+        )
+
+    def api(self, method: str, path: str, timeout: float = 30.0) -> Any:
+        """One token-authenticated REST call; the decoded JSON reply (None when empty)."""
+        conn = http.client.HTTPConnection(LOOPBACK, self.port, timeout=timeout)
+        try:
+            conn.request(method, path, headers=self.headers)
+            reply = conn.getresponse()
+            body = reply.read()
+            if reply.status >= 400:
+                raise RuntimeError(f"{method} {path}: {reply.status} {body[:200]!r}")
+            return json.loads(body) if body else None
+        finally:
+            conn.close()
+
+    def shutdown_kernels(self) -> int:
+        """Delete every session and kernel (opening a notebook with a kernelspec starts
+        one); returns how many kernels there were. Keeps idle kernels from piling up."""
+        count = len(self.api("GET", "/api/kernels"))
+        for session in self.api("GET", "/api/sessions"):
+            self.api("DELETE", f"/api/sessions/{session['id']}")
+        for kernel in self.api("GET", "/api/kernels"):
+            self.api("DELETE", f"/api/kernels/{kernel['id']}")
+        return int(count)
