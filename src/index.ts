@@ -1,6 +1,13 @@
 import { cursorsPlugin } from './plugins/cursors';
 import { presencePlugin } from './plugins/presence';
 import { providerPlugin } from './plugins/provider';
+import { stalePlugin } from './plugins/stale';
 import { statusPlugin } from './plugins/status';
 
-export default [providerPlugin, cursorsPlugin, statusPlugin, presencePlugin];
+export default [
+  providerPlugin,
+  cursorsPlugin,
+  statusPlugin,
+  presencePlugin,
+  stalePlugin
+];

@@ -25,7 +25,8 @@ import {
 import {
   notifyCoexistence,
   notifyConflict,
-  otherCollaborationExtension
+  otherCollaborationExtension,
+  settleStale
 } from '../provider/notify';
 
 // ---------------------------------------------------------------------------
@@ -624,5 +625,54 @@ describe('jupyter-collaboration installed too', () => {
       error.mockRestore();
       Notification.manager.changed.disconnect(seen);
     }
+  });
+});
+
+describe('a stale document', () => {
+  const stale: IStaleDocument = {
+    path: 'notes.py',
+    type: 'file',
+    reason: 'the history was rebuilt',
+    unsyncedText: 'x = 1\nunsynced words'
+  };
+
+  function run(choice: 'copy-and-reload' | 'reload', saveCopy: () => Promise<string>) {
+    const steps: string[] = [];
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const done = settleStale(
+      {
+        saveCopy: async () => {
+          steps.push('copy');
+          return saveCopy();
+        }
+      },
+      stale,
+      async document => void steps.push(`reopen ${document.path}`),
+      async document => {
+        steps.push(`ask ${document.unsyncedText?.length}`);
+        return choice;
+      }
+    ).finally(() => warn.mockRestore());
+    return { steps, done };
+  }
+
+  it('keeps the unsynced text as a copy, then reloads the document', async () => {
+    const { steps, done } = run('copy-and-reload', async () => 'notes.py.unsynced-copy.txt');
+    expect(await done).toBe('notes.py.unsynced-copy.txt');
+    expect(steps).toEqual(['ask 20', 'copy', 'reopen notes.py']);
+  });
+
+  it('reloads without a copy only when asked to', async () => {
+    const { steps, done } = run('reload', async () => 'never');
+    expect(await done).toBeNull();
+    expect(steps).toEqual(['ask 20', 'reopen notes.py']);
+  });
+
+  it('does not reload when the copy could not be written (it is the only one)', async () => {
+    const { steps, done } = run('copy-and-reload', async () => {
+      throw new Error('disk full');
+    });
+    expect(await done).toBeNull();
+    expect(steps).toEqual(['ask 20', 'copy']);
   });
 });

@@ -13,7 +13,6 @@ import { CollabContentProvider } from '../provider';
 import {
   notifyCoexistence,
   notifyConflict,
-  notifyStale,
   otherCollaborationExtension
 } from '../provider/notify';
 import { ICollabContentProvider } from '../tokens';
@@ -45,9 +44,6 @@ export const providerPlugin: JupyterFrontEndPlugin<CollabContentProvider> = {
       () => new YNotebook()
     );
     provider.sharedModelFactory.registerDocumentFactory('file', () => new YFile());
-    provider.documentStale.connect((_, document) =>
-      notifyStale(provider, document)
-    );
     if (!drive.contentProviderRegistry) {
       Notification.error('jupyter-collab: this JupyterLab has no content providers.');
       return provider;

@@ -6,44 +6,74 @@ import { PathExt } from '@jupyterlab/coreutils';
 
 import { CollabContentProvider, IStaleDocument } from './provider';
 
+/** What a person chose when their copy of a document went stale. */
+export type StaleChoice = 'copy-and-reload' | 'reload';
+
 /**
- * Warn that `document` must be reloaded, offering to keep its local content as a copy
- * and to reload the page (which opens a fresh session and document).
+ * Ask what to do with a stale document: a modal dialog, since the document cannot be
+ * edited meaningfully until it is reloaded. With unsynced edits it offers to keep them
+ * as a copy; anything but the explicit "Reload without my edits" keeps them (Escape too).
  */
-export function notifyStale(
-  provider: CollabContentProvider,
-  document: IStaleDocument,
-  reload: () => void = () => window.location.reload()
-): string {
-  const actions: Notification.IAction[] = [];
-  if (document.unsyncedText) {
-    actions.push({
-      label: 'Save a copy',
-      caption: 'Write your unsynced content next to the document',
-      callback: event => {
-        event.preventDefault(); // keep the notification open for "Reload"
-        void Notification.promise(provider.saveCopy(document), {
-          pending: { message: 'Saving a copy…' },
-          success: { message: path => `Your content was saved as ${path}.` },
-          error: { message: error => `Could not save a copy: ${String(error)}` }
-        });
-      }
-    });
-  }
-  actions.push({
-    label: 'Reload',
-    displayType: 'accent',
-    callback: () => reload()
+export async function askAboutStale(document: IStaleDocument): Promise<StaleChoice> {
+  const name = PathExt.basename(document.path);
+  const discard = 'Reload without my edits';
+  const body =
+    `The server rebuilt the history of ${name} (for example, its history store was ` +
+    'reset), so your copy can no longer be merged into it. It will be reloaded from the ' +
+    'server. ' +
+    (document.unsyncedText
+      ? 'Your latest edits never reached the server: keep them as a copy next to it.'
+      : 'You have no unsynced edits.');
+  const buttons = document.unsyncedText
+    ? [
+        Dialog.warnButton({ label: discard }),
+        Dialog.okButton({ label: 'Save my edits as a copy and reload' })
+      ]
+    : [Dialog.okButton({ label: 'Reload' })];
+  const result = await showDialog({
+    title: `${name} must be reloaded`,
+    body,
+    buttons,
+    hasClose: false
   });
+  if (!document.unsyncedText || result.button.label === discard) {
+    return 'reload';
+  }
+  return 'copy-and-reload';
+}
+
+/**
+ * Settle a stale document: ask (`ask`), keep the unsynced text as a copy if wanted,
+ * then reload the document from the server (`reopen` closes and reopens its views,
+ * which opens a fresh session with the room's current epoch).
+ *
+ * Returns:
+ *   The path of the copy, or `null` when none was written.
+ */
+export async function settleStale(
+  provider: Pick<CollabContentProvider, 'saveCopy'>,
+  document: IStaleDocument,
+  reopen: (document: IStaleDocument) => Promise<void>,
+  ask: (document: IStaleDocument) => Promise<StaleChoice> = askAboutStale
+): Promise<string | null> {
   // Notifications show 140 characters: the server's reason goes to the console.
   console.warn(`jupyter-collab: ${document.path} is stale: ${document.reason}`);
-  return Notification.warning(
-    `${PathExt.basename(document.path)} must be reloaded: the server reset its history. ` +
-      (document.unsyncedText
-        ? 'Your latest edits are not shared: save a copy first.'
-        : ''),
-    { autoClose: false, actions }
-  );
+  const choice = await ask(document);
+  let copy: string | null = null;
+  if (choice === 'copy-and-reload') {
+    try {
+      copy = await provider.saveCopy(document);
+      Notification.success(`Your edits were saved as ${copy}.`, { autoClose: 10000 });
+    } catch (error) {
+      // keep the stale view: reloading now would lose the only copy of the edits
+      Notification.error(`Could not save a copy of ${document.path}: ${String(error)}`, {
+        autoClose: false
+      });
+      return null;
+    }
+  }
+  await reopen(document);
+  return copy;
 }
 
 /**

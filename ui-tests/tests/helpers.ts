@@ -113,6 +113,11 @@ export async function waitForLab(page: Page): Promise<void> {
 export interface IOpenOptions {
   /** Workspace name; default: the user's name. Use distinct names to isolate tests. */
   workspace?: string;
+  /**
+   * The server, e.g. `http://127.0.0.1:18900` (a test's own server, see server.ts);
+   * default: the `baseURL` of playwright.config.js.
+   */
+  baseURL?: string;
 }
 
 /**
@@ -127,7 +132,9 @@ export async function openAs(
   filePath = '',
   options: IOpenOptions = {}
 ): Promise<Page> {
-  const context = await browser.newContext();
+  const context = await browser.newContext(
+    options.baseURL === undefined ? {} : { baseURL: options.baseURL }
+  );
   const page = await context.newPage();
   const workspace = options.workspace ?? user;
   const tree = filePath ? `/tree/${encodePath(filePath)}` : '';
@@ -285,19 +292,29 @@ export async function screenshots(
   }
 }
 
-/** Alice and Bob, each in a context and workspace of their own (`<user>-<tag>`), on `path`. */
+/**
+ * Alice and Bob, each in a context and workspace of their own (`<user>-<tag>`), on `path`
+ * (of the server at `options.baseURL`, default: the configuration's).
+ */
 export async function openPair(
   browser: Browser,
   path: string,
-  tag: string
+  tag: string,
+  options: Pick<IOpenOptions, 'baseURL'> = {}
 ): Promise<{
   alice: Page;
   bob: Page;
   a: IEditorLocators;
   b: IEditorLocators;
 }> {
-  const alice = await openAs(browser, 'alice', path, { workspace: `alice-${tag}` });
-  const bob = await openAs(browser, 'bob', path, { workspace: `bob-${tag}` });
+  const alice = await openAs(browser, 'alice', path, {
+    ...options,
+    workspace: `alice-${tag}`
+  });
+  const bob = await openAs(browser, 'bob', path, {
+    ...options,
+    workspace: `bob-${tag}`
+  });
   return { alice, bob, a: editorIn(alice), b: editorIn(bob) };
 }
 

@@ -1,0 +1,47 @@
+import {
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { IDocumentManager } from '@jupyterlab/docmanager';
+
+import { CollabContentProvider, IStaleDocument } from '../provider';
+import { settleStale } from '../provider/notify';
+import { ICollabContentProvider } from '../tokens';
+
+/**
+ * When the server rebuilt a document's history, asks what to do with the unsynced
+ * edits and reloads the document in place (its tabs close and reopen on a fresh copy).
+ */
+export const stalePlugin: JupyterFrontEndPlugin<void> = {
+  id: 'jupyter-collab:stale',
+  description: 'Reloads documents whose history the server rebuilt.',
+  autoStart: true,
+  requires: [ICollabContentProvider, IDocumentManager],
+  activate: (
+    app: JupyterFrontEnd,
+    provider: CollabContentProvider,
+    docManager: IDocumentManager
+  ): void => {
+    const reopen = async (document: IStaleDocument): Promise<void> => {
+      const views = [...app.shell.widgets('main')].filter(
+        widget => docManager.contextForWidget(widget)?.path === document.path
+      );
+      for (const view of views) {
+        const context = docManager.contextForWidget(view);
+        if (context) {
+          context.model.dirty = false; // its edits are in the copy, or were declined
+        }
+        view.dispose();
+      }
+      docManager.openOrReveal(
+        document.path,
+        document.type === 'notebook' ? 'Notebook' : 'Editor'
+      );
+    };
+    provider.documentStale.connect((_, document) => {
+      void settleStale(provider, document, reopen).catch(error =>
+        console.error(`jupyter-collab: could not reload ${document.path}:`, error)
+      );
+    });
+  }
+};
