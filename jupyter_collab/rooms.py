@@ -482,6 +482,7 @@ class Room:
         if role != client.role:
             client.role = role
             channel.send(encode_event({"type": "role", "role": role.label}))
+            self.on_presence()  # the panel shows roles
 
     def _commit(self, author: str, origin: str, *, sender: Channel | None = None) -> int:
         """Store and relay what the last transactions changed; return how many updates."""
@@ -571,6 +572,7 @@ class Room:
                 "cell": client.cell,
                 "cell_index": self._cell_index(client.cell),
                 "idle": now - client.last_active >= self.idle_after_seconds,
+                "role": client.role.label,
             }
             for client in self.clients.values()
         ]

@@ -66,6 +66,7 @@ async def test_the_feed_lists_everyone_with_their_document_and_cell(root, tmp_pa
         ], "only what changed is sent"
         (entry,) = listener.of("alice")
         assert (entry["cell"], entry["cell_index"], entry["type"]) == ("cell-2", 2, "notebook")
+        assert entry["role"] == "owner"
         assert entry["client_id"] == alice.doc.client_id
         assert listener.of("mallory") == [], "the feed shows the authenticated identity"
         assert listener.of("carol")[0]["cell"] is None
