@@ -6,9 +6,11 @@ Four roles, ordered; each includes the rights of the ones below it:
     read     comment     edit     manage (roles, locks, share links)
 
 A membership grants a role to one person on a path: a file, or a folder and everything
-inside it (``""`` is the whole server root). Memberships only add: someone's role on a
-file is the highest of the memberships on it and on the folders above it, and of the
-default role. Owners of the server are owners everywhere. Pure: no I/O, no tornado.
+inside it (``""`` is the whole server root). The most specific membership decides:
+someone's role on a file is the one granted on the file itself, else on the nearest
+folder above it, else the default role; so an owner can both share a folder and make one
+file in it read-only for someone. Owners of the server are owners everywhere. Pure: no
+I/O, no tornado.
 """
 
 from __future__ import annotations
@@ -97,14 +99,15 @@ def effective_role(
     is_owner: bool,
     default_role: Role | None,
 ) -> Role | None:
-    """The role of ``username`` on ``path``: owner for the server's owners, else the
-    highest of ``default_role`` and the memberships covering ``path``; ``None`` for no
-    access at all."""
+    """The role of ``username`` on ``path``: owner for the server's owners, else the role
+    of the most specific membership covering ``path``, else ``default_role``; ``None``
+    for no access at all."""
     if is_owner:
         return Role.OWNER
-    best = default_role
+    nearest: Membership | None = None
     for membership in memberships:
-        if membership.principal == username and covers(membership.path, path):
-            if best is None or membership.role > best:
-                best = membership.role
-    return best
+        if membership.principal != username or not covers(membership.path, path):
+            continue
+        if nearest is None or len(membership.path) > len(nearest.path):
+            nearest = membership
+    return default_role if nearest is None else nearest.role

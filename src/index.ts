@@ -1,6 +1,7 @@
 import { cursorsPlugin } from './plugins/cursors';
 import { presencePlugin } from './plugins/presence';
 import { providerPlugin } from './plugins/provider';
+import { rolesPlugin } from './plugins/roles';
 import { stalePlugin } from './plugins/stale';
 import { statusPlugin } from './plugins/status';
 
@@ -9,5 +10,6 @@ export default [
   cursorsPlugin,
   statusPlugin,
   presencePlugin,
-  stalePlugin
+  stalePlugin,
+  rolesPlugin
 ];

@@ -36,7 +36,7 @@ def test_roles_parse_from_names_and_refuse_anything_else():
         Role.parse("admin")
 
 
-def test_a_folder_membership_covers_what_is_inside_and_only_that():
+def test_the_most_specific_membership_decides_and_folders_cover_what_is_inside():
     m = [
         Membership("course", "bob", Role.EDITOR, "alice", 0),
         Membership("course/week1/quiz.ipynb", "bob", Role.VIEWER, "alice", 0),
@@ -46,12 +46,14 @@ def test_a_folder_membership_covers_what_is_inside_and_only_that():
     def role(path: str, who: str, default: Role | None = None) -> Role | None:
         return effective_role(path, who, m, is_owner=False, default_role=default)
 
-    assert role("course/week1/quiz.ipynb", "bob") is Role.EDITOR  # memberships only add
+    assert role("course/week1/quiz.ipynb", "bob") is Role.VIEWER  # the file's own wins
+    assert role("course/week1/notes.ipynb", "bob") is Role.EDITOR  # the folder's
     assert role("course2/x.ipynb", "bob") is None  # a sibling with a common prefix
     assert role("anything/at/all.py", "carol") is Role.COMMENTER
     assert role("x.py", "dan") is None
     assert role("x.py", "dan", Role.VIEWER) is Role.VIEWER
-    assert role("course/a.py", "carol", Role.EDITOR) is Role.EDITOR
+    assert role("course/a.py", "carol", Role.EDITOR) is Role.COMMENTER  # granted beats default
+    assert role("x.py", "bob", Role.EDITOR) is Role.EDITOR  # no membership: the default
     assert effective_role("x.py", "dan", m, is_owner=True, default_role=None) is Role.OWNER
     assert ancestors("/a/b/c.ipynb") == ["", "a", "a/b", "a/b/c.ipynb"]
 

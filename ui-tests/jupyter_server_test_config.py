@@ -95,3 +95,8 @@ c.CollabApp.save_delay_seconds = 3.0  # noqa: F821
 # People count as idle in the Collaborators panel after 4 s without an edit or a cursor
 # move (default 60 s), so presence.spec can watch someone go idle and come back.
 c.CollabApp.presence_idle_seconds = 4.0  # noqa: F821
+# Roles: alice owns every document; bob and carol are editors unless alice says
+# otherwise (roles.spec), and editors may run code so their notebooks get kernels.
+c.CollabApp.owners = ["alice"]  # noqa: F821
+c.CollabApp.default_role = "editor"  # noqa: F821
+c.CollabApp.editors_can_execute = True  # noqa: F821

@@ -458,6 +458,13 @@ describe('event decoding', () => {
     ).toEqual({ type: 'error', id: 7, reason: 'save failed: disk full' });
   });
 
+  it('reads a role event', () => {
+    expect(decodeEventMessage(serverEvent({ type: 'role', role: 'viewer' }))).toEqual({
+      type: 'role',
+      role: 'viewer'
+    });
+  });
+
   it('reads a renamed event', () => {
     expect(
       decodeEventMessage(serverEvent({ type: 'renamed', path: 'course/w1.ipynb' }))
@@ -486,7 +493,8 @@ describe('event decoding', () => {
     ['a saved event without a path', { type: 'saved', fingerprint: 'f' }],
     ['a reload with a numeric epoch', { type: 'reload', epoch: 3 }],
     ['an error without a reason', { type: 'error', id: 1 }],
-    ['a renamed event without a path', { type: 'renamed', path: '' }]
+    ['a renamed event without a path', { type: 'renamed', path: '' }],
+    ['a role event with an unknown role', { type: 'role', role: 'admin' }]
   ])('rejects %s', (_name, value) => {
     expect(() => decodeEventMessage(serverEvent(value))).toThrow(TypeError);
   });

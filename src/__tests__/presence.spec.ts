@@ -48,6 +48,7 @@ function entry(
     cell: null,
     cell_index: null,
     idle: false,
+    role: 'editor',
     ...more
   } as IPresenceEntry;
 }
@@ -255,6 +256,7 @@ describe('CollaboratorsPanel', () => {
     expect(rows[1].querySelector('.jp-collab-place')!.textContent).toBe(
       'lesson.ipynb · cell 3'
     );
+    expect(rows[1].querySelector('.jp-collab-role')!.textContent).toBe('editor');
     expect(rows[2].dataset.idle).toBe('true');
     expect(rows[2].querySelector('.jp-collab-person-idle')!.textContent).toBe('idle');
     expect(panel.node.querySelector('header')!.textContent).toBe(

@@ -464,6 +464,39 @@ describe('CollabContentProvider', () => {
 // ---------------------------------------------------------------------------
 // The status item
 
+describe('roles', () => {
+  it('takes the role from the session, follows role events, and reports refusals', async () => {
+    const s = setup(async (path, type) => ({ ...sessionFor(path, type), role: 'viewer' }));
+    const file = openLive(s, 'f.py');
+    await flush();
+    const live = s.provider.documentOf(file)!;
+    expect(live.role).toBe('viewer');
+    const changed: (string | null)[] = [];
+    s.provider.documentChanged.connect((_, d) => changed.push(d.role));
+
+    s.connections[0].eventReceived.emit({ type: 'role', role: 'editor' });
+    expect(live.role).toBe('editor');
+    expect(changed).toEqual(['editor']);
+
+    const refused: string[] = [];
+    s.provider.documentRefused.connect((_, d) => refused.push(`${d.path}: ${d.reason}`));
+    s.connections[0].setState({
+      status: 'closed',
+      code: 4403,
+      reason: 'forbidden',
+      serverReason: 'viewers cannot edit f.py'
+    });
+    expect(refused).toEqual(['f.py: viewers cannot edit f.py']);
+  });
+
+  it('reads an unknown role as viewer', async () => {
+    const s = setup(async (path, type) => ({ ...sessionFor(path, type), role: 'admin' }));
+    const file = openLive(s, 'f.py');
+    await flush();
+    expect(s.provider.documentOf(file)?.role).toBe('viewer');
+  });
+});
+
 describe('renames', () => {
   it('a renamed file (or folder) keeps its live document under the new path', async () => {
     const s = setup();

@@ -68,9 +68,31 @@ export interface IRenamedEvent {
 }
 
 /**
+ * An owner changed this client's role; it applies from the next message on.
+ */
+export interface IRoleEvent {
+  readonly type: 'role';
+  readonly role: Role;
+}
+
+/** The roles, weakest first (docs/PROTOCOL.md, "Roles"). */
+export const ROLES = ['viewer', 'commenter', 'editor', 'owner'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Whether `role` may change the document. */
+export function canEdit(role: string): boolean {
+  return role === 'editor' || role === 'owner';
+}
+
+/**
  * The events the server sends.
  */
-export type ServerEvent = ISavedEvent | IReloadEvent | IErrorEvent | IRenamedEvent;
+export type ServerEvent =
+  | ISavedEvent
+  | IReloadEvent
+  | IErrorEvent
+  | IRenamedEvent
+  | IRoleEvent;
 
 /**
  * The events a client sends.
@@ -154,6 +176,11 @@ export function parseEvent(text: string): ServerEvent | null {
         return typeof value.doc_id === 'string'
           ? { ...event, doc_id: value.doc_id }
           : event;
+      }
+      break;
+    case 'role':
+      if ((ROLES as readonly unknown[]).includes(value.role)) {
+        return { type: 'role', role: value.role as Role };
       }
       break;
     case 'renamed':

@@ -2,6 +2,8 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
+import { Notification } from '@jupyterlab/apputils';
+import { PathExt } from '@jupyterlab/coreutils';
 import { IDocumentManager } from '@jupyterlab/docmanager';
 
 import { CollabContentProvider, IStaleDocument } from '../provider';
@@ -10,7 +12,8 @@ import { ICollabContentProvider } from '../tokens';
 
 /**
  * When the server rebuilt a document's history, asks what to do with the unsynced
- * edits and reloads the document in place (its tabs close and reopen on a fresh copy).
+ * edits and reloads the document in place (its tabs close and reopen on a fresh copy);
+ * when it refused a change this user's role does not allow, says so and reloads it.
  */
 export const stalePlugin: JupyterFrontEndPlugin<void> = {
   id: 'jupyter-collab:stale',
@@ -38,6 +41,15 @@ export const stalePlugin: JupyterFrontEndPlugin<void> = {
         document.type === 'notebook' ? 'Notebook' : 'Editor'
       );
     };
+    provider.documentRefused.connect((_, document) => {
+      // the server closed us after refusing a change our role does not allow: only a
+      // fresh copy matches the room again
+      Notification.warning(
+        `Your change to ${PathExt.basename(document.path)} was not applied: ${document.reason}`,
+        { autoClose: 10000 }
+      );
+      void reopen(document);
+    });
     provider.documentStale.connect((_, document) => {
       void settleStale(provider, document, reopen).catch(error =>
         console.error(`jupyter-collab: could not reload ${document.path}:`, error)

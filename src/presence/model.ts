@@ -23,6 +23,8 @@ export interface IPresenceEntry {
   /** That cell's 0-based index when the server last looked, or `null`. */
   readonly cell_index: number | null;
   readonly idle: boolean;
+  /** The connection's role on the document (`null` from older servers). */
+  readonly role: string | null;
 }
 
 /**
@@ -97,7 +99,8 @@ function toEntry(value: unknown): IPresenceEntry {
     type: value.type,
     cell: typeof value.cell === 'string' ? value.cell : null,
     cell_index: Number.isInteger(value.cell_index) ? (value.cell_index as number) : null,
-    idle: value.idle === true
+    idle: value.idle === true,
+    role: typeof value.role === 'string' ? value.role : null
   };
 }
 

@@ -82,6 +82,15 @@ export class CollaboratorsPanel extends Widget {
     name.className = 'jp-collab-person-name';
     name.textContent = isMe ? `${person.label} (you)` : person.label;
     row.appendChild(name);
+    const role = person.places[0].role;
+    if (role) {
+      const badge = document.createElement('span');
+      badge.className = 'jp-collab-role';
+      badge.dataset.role = role;
+      badge.textContent = role;
+      badge.title = `${person.label} is ${role === 'owner' ? 'an' : 'a'} ${role} of ${person.places[0].path}`;
+      row.appendChild(badge);
+    }
     if (person.idle) {
       const idle = document.createElement('span');
       idle.className = 'jp-collab-person-idle';

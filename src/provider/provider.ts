@@ -21,6 +21,8 @@ import {
   ConnectionState,
   ICollabConnectionOptions,
   ISavedEvent,
+  Role,
+  ROLES,
   ServerEvent,
   snapshotSource
 } from '../connection';
@@ -47,6 +49,11 @@ export interface ILiveDocument {
   path: string;
   readonly type: DocumentType;
   readonly model: YDocument<DocumentChange>;
+  /**
+   * This user's role on the document: from the session answer, then from `role`
+   * events; `null` until the session call answered.
+   */
+  role: Role | null;
   /** The connection; rejects when the session call fails. */
   readonly connection: Promise<IDocumentConnection>;
 }
@@ -136,6 +143,14 @@ export class CollabContentProvider implements IContentProvider {
   /** Emits when a document becomes stale; see `IStaleDocument`. */
   get documentStale(): ISignal<this, IStaleDocument> {
     return this._documentStale;
+  }
+
+  /**
+   * Emits when the server refused this client's change (its role does not allow it)
+   * and closed the connection: the document must be reloaded to match the room.
+   */
+  get documentRefused(): ISignal<this, IStaleDocument> {
+    return this._documentRefused;
   }
 
   /** Emits the live document whose connection changed state (or was just made). */
@@ -257,6 +272,9 @@ export class CollabContentProvider implements IContentProvider {
               ? () => JSON.stringify((model as YNotebook).toJSON(), null, 1)
               : snapshotSource
         });
+        live.role = (ROLES as readonly string[]).includes(session.role)
+          ? (session.role as Role)
+          : 'viewer'; // an unknown role from a newer server: the safest reading
         this._connections.set(model, made);
         made.stateChanged.connect((_, state) => this._onState(live, state));
         made.eventReceived.connect((_, event) => this._onEvent(live, event));
@@ -268,7 +286,7 @@ export class CollabContentProvider implements IContentProvider {
     connection.catch(error =>
       console.warn(`jupyter-collab: ${path} is not live:`, error)
     );
-    const live: ILiveDocument = { path, type, model, connection };
+    const live: ILiveDocument = { path, type, model, connection, role: null };
     this._byModel.set(model, live);
     this._byPath.set(path, [...(this._byPath.get(path) ?? []), live]);
     model.disposed.connect(() => this._forget(live));
@@ -322,6 +340,14 @@ export class CollabContentProvider implements IContentProvider {
 
   private _onState(live: ILiveDocument, state: ConnectionState): void {
     this._documentChanged.emit(live);
+    if (state.status === 'closed' && state.code === 4403) {
+      this._documentRefused.emit({
+        path: live.path,
+        type: live.type,
+        reason: state.serverReason || state.reason,
+        unsyncedText: null
+      });
+    }
     if (state.status === 'stale') {
       const connection = this._connections.get(live.model);
       this._documentStale.emit({
@@ -334,6 +360,11 @@ export class CollabContentProvider implements IContentProvider {
   }
 
   private _onEvent(live: ILiveDocument, event: ServerEvent): void {
+    if (event.type === 'role') {
+      live.role = event.role;
+      this._documentChanged.emit(live);
+      return;
+    }
     if (event.type === 'renamed' && event.path !== live.path) {
       // Someone else renamed it: tell this JupyterLab as its own rename would, so the
       // tab, the context and the file browser follow (and our map, in _onFileChanged).
@@ -421,5 +452,6 @@ export class CollabContentProvider implements IContentProvider {
   private _isDisposed = false;
   private readonly _fileChanged = new Signal<this, Contents.IChangedArgs>(this);
   private readonly _documentStale = new Signal<this, IStaleDocument>(this);
+  private readonly _documentRefused = new Signal<this, IStaleDocument>(this);
   private readonly _documentChanged = new Signal<this, ILiveDocument>(this);
 }

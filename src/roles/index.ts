@@ -1,0 +1,4 @@
+/**
+ * Roles in the browser: read-only editors and the notice for viewers and commenters.
+ */
+export * from './read-only';
