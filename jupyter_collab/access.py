@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from .permissions import Membership, Role, effective_role
+from .permissions import Membership, Role, ancestors, effective_role
 from .store import HistoryStore
 
 log = logging.getLogger(__name__)
@@ -40,31 +40,54 @@ class AccessControl:
         self.owners = owners
         self.default_role = default_role
         self._listeners: list[RoleListener] = []
+        # every membership of this root, kept in memory once loaded: a few hundred rows
+        # at most, read on every join, session call and REST request
+        self._cache: list[Membership] | None = None
+
+    async def load(self) -> None:
+        """(Re)read the memberships (at start, and after renames and deletes moved them)."""
+        self._cache = await self.store.memberships(self.root)
 
     def is_owner(self, username: str) -> bool:
         return self.owners is None or username in self.owners
 
     async def role_of(self, username: str, path: str) -> Role | None:
         """The role of ``username`` on ``path`` (``None``: no access)."""
+        if self._cache is None:
+            await self.load()
+        return self.role_now(username, path)
+
+    def role_now(self, username: str, path: str) -> Role | None:
+        """``role_of`` from memory (after ``load``); for callers that cannot wait."""
         if self.is_owner(username):
             return Role.OWNER
-        memberships = await self.store.memberships(self.root, covering=path.strip("/"))
         return effective_role(
-            path, username, memberships, is_owner=False, default_role=self.default_role
+            path.strip("/"),
+            username,
+            self._cache or [],
+            is_owner=False,
+            default_role=self.default_role,
         )
 
     async def memberships(self, path: str | None = None) -> list[Membership]:
         """Memberships on ``path`` and the folders above it, or all of them."""
-        return await self.store.memberships(self.root, covering=path)
+        if self._cache is None:
+            await self.load()
+        if path is None:
+            return list(self._cache or [])
+        wanted = set(ancestors(path))
+        return [m for m in self._cache or [] if m.path in wanted]
 
     async def grant(self, path: str, principal: str, role: Role, *, by: str) -> Membership:
         membership = await self.store.grant(self.root, path, principal, role, granted_by=by)
+        await self.load()
         log.info("%s granted %s the %s role on /%s", by, principal, role.label, membership.path)
         await self._changed(membership.path)
         return membership
 
     async def revoke(self, path: str, principal: str, *, by: str) -> bool:
         removed = await self.store.revoke(self.root, path, principal)
+        await self.load()
         if removed:
             log.info("%s revoked the membership of %s on /%s", by, principal, path.strip("/"))
             await self._changed(path.strip("/"))

@@ -249,6 +249,7 @@ class CollabApp(ExtensionApp):
 
     async def _start(self) -> None:
         await self.store.open()
+        await self.access.load()
         self.registry.start()
         self.log.info("jupyter-collab: history in %s", self.history_db_path)
         if self.freeze_gc_after_start:
@@ -268,8 +269,10 @@ class CollabApp(ExtensionApp):
         action, path = data.get("action"), data.get("path", "")
         if action == "rename" and data.get("source_path") is not None:
             await self.registry.on_renamed(data["source_path"], path)
+            await self.access.load()  # memberships moved with the files
         elif action == "delete":
             await self.registry.on_deleted(path)
+            await self.access.load()
         elif action in ("save", "upload"):
             await self.registry.on_saved_externally(path)
 

@@ -49,11 +49,17 @@ class PresenceFeed:
     def has_subscribers(self) -> bool:
         return bool(self._subscribers)
 
-    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
-        """Send ``subscriber`` a snapshot now and every change after; returns unsubscribe."""
+    def subscribe(
+        self, subscriber: Subscriber, visible: Callable[[Entry], bool] | None = None
+    ) -> Callable[[], None]:
+        """Send ``subscriber`` a snapshot now and every change after, limited to the
+        entries ``visible`` accepts (people in documents it may read); returns
+        unsubscribe."""
         if not self._subscribers:
             # nobody listened, so nothing kept the last state fresh
             self._current = self._compute()
+        if visible is not None:
+            subscriber = _Filtered(subscriber, visible)
         self._subscribers.append(subscriber)
         subscriber({"type": "snapshot", "people": list(self._current.values())})
 
@@ -93,6 +99,18 @@ class PresenceFeed:
                 log.exception("presence: a subscriber failed")
         return message
 
+    def resync(self) -> None:
+        """Send every subscriber a fresh snapshot (what each may see changed: roles)."""
+        if not self._subscribers:
+            return
+        self._current = self._compute()
+        snapshot = {"type": "snapshot", "people": list(self._current.values())}
+        for subscriber in list(self._subscribers):
+            try:
+                subscriber(snapshot)
+            except Exception:
+                log.exception("presence: a subscriber failed")
+
     def close(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
@@ -101,3 +119,26 @@ class PresenceFeed:
 
     def _compute(self) -> dict[str, Entry]:
         return {entry["id"]: entry for entry in self._entries()}
+
+
+class _Filtered:
+    """A subscriber that only hears of the entries it may see. An entry that stops being
+    visible (a lost role, a rename out of reach) is reported gone."""
+
+    def __init__(self, subscriber: Subscriber, visible: Callable[[Entry], bool]) -> None:
+        self.subscriber = subscriber
+        self.visible = visible
+        self.sent: set[str] = set()
+
+    def __call__(self, message: dict[str, Any]) -> None:
+        if message["type"] == "snapshot":
+            people = [e for e in message["people"] if self.visible(e)]
+            self.sent = {e["id"] for e in people}
+            self.subscriber({"type": "snapshot", "people": people})
+            return
+        shown = [e for e in message["set"] if self.visible(e)]
+        hidden = [e["id"] for e in message["set"] if e["id"] in self.sent and e not in shown]
+        gone = [key for key in message["gone"] if key in self.sent] + hidden
+        self.sent = (self.sent - set(gone)) | {e["id"] for e in shown}
+        if shown or gone:
+            self.subscriber({"type": "update", "set": shown, "gone": gone})

@@ -891,6 +891,7 @@ class RoomRegistry:
                 continue
             for channel, client in list(room.clients.items()):
                 room.set_role(channel, await self.role_of(client.identity.username, room.path))
+        self.presence.resync()  # who may see whom in the Collaborators panel changed too
 
     async def _once(self, key: str, load: Callable[[], Coroutine[Any, Any, Room]]) -> Room:
         pending = self._loading.get(key)

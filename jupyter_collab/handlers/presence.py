@@ -50,7 +50,15 @@ class PresenceWebSocketHandler(WebSocketMixin, WebSocketHandler, JupyterHandler)
         await self.collab.ready()
         if self.ws_connection is None:
             return  # closed while the store opened
-        self._unsubscribe = self.collab.registry.presence.subscribe(self._send)
+        username = self.current_user.username
+        access = self.collab.access
+        visible = None
+        if not access.is_owner(username):
+            # people only learn who is in documents they may read themselves
+            def visible(entry: dict[str, Any]) -> bool:
+                return access.role_now(username, entry["path"]) is not None
+
+        self._unsubscribe = self.collab.registry.presence.subscribe(self._send, visible)
 
     def _send(self, message: dict[str, Any]) -> None:
         try:

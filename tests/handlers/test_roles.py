@@ -227,3 +227,26 @@ async def test_without_a_default_role_strangers_get_nothing(
     intruder = YClient()
     await intruder.connect(jp_ws_fetch, session, headers=auth("bob"))
     assert await intruder.wait_closed() == 4403
+
+
+@pytest.mark.parametrize("collab_config", [{"owners": ["alice"], "default_role": None}])
+async def test_the_presence_feed_shows_people_only_in_documents_one_may_read(
+    jp_root_dir, as_user, jp_ws_fetch, collab_config
+):
+    """With no default role, carol sees nobody until she is given a role on a document,
+    and then only the people in that one."""
+    (jp_root_dir / "a.ipynb").write_text(json.dumps(NOTEBOOK))
+    (jp_root_dir / "secret.ipynb").write_text(json.dumps(NOTEBOOK))
+    alice = as_user("alice")
+    await alice.client(await alice.session("a.ipynb"))
+    await alice.client(await alice.session("secret.ipynb"))
+    feed = await jp_ws_fetch("api", "collab", "presence", headers=auth("carol"))
+
+    snapshot = json.loads(await feed.read_message())
+    assert snapshot == {"type": "snapshot", "people": []}
+
+    await alice.grant("a.ipynb", "carol", "viewer")
+    message = json.loads(await feed.read_message())
+    assert message["type"] == "snapshot"
+    assert [e["path"] for e in message["people"]] == ["a.ipynb"]
+    feed.close()
