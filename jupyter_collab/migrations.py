@@ -104,9 +104,24 @@ def _v2_memberships(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v3_locks(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE locks (
+            doc_id TEXT NOT NULL,
+            cell_id TEXT NOT NULL,
+            locked_by TEXT NOT NULL,
+            locked_at REAL NOT NULL,
+            PRIMARY KEY (doc_id, cell_id)
+        ) WITHOUT ROWID
+        """
+    )
+
+
 MIGRATIONS: list[tuple[int, Callable[[sqlite_utils.Database], None]]] = [
     (1, _v1_initial),
     (2, _v2_memberships),
+    (3, _v3_locks),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 

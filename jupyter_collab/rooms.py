@@ -32,6 +32,7 @@ from .errors import (
     RoomNotFound,
     StaleEpoch,
 )
+from .locks import LockGuard
 from .permissions import Action, Role, allows, covers
 from .presence import PresenceFeed
 from .protocol import (
@@ -138,6 +139,10 @@ class HistoryLog(Protocol):
     ) -> DocumentRecord: ...
 
     async def rename_path(self, root: str, old: str, new: str) -> int: ...
+
+    async def set_lock(self, doc_id: str, cell_id: str, *, locked: bool, by: str) -> None: ...
+
+    async def locks(self, doc_id: str) -> set[str]: ...
 
     async def forget_path(self, root: str, path: str) -> list[str]: ...
 
@@ -271,6 +276,8 @@ class Room:
         self.on_presence = on_presence
         self.idle_after_seconds = idle_after_seconds
         self._cell_indexes: dict[str, int] | None = None
+        self.locked: set[str] = set()  # ids of locked cells (notebooks only)
+        self._guard: LockGuard | None = None
         self._subscriptions = [doc.observe(self._on_transaction)]
         if self.kind == "notebook":
             self._cells = doc.get("cells", type=Array)
@@ -368,6 +375,8 @@ class Room:
         self.last_activity = now
         self.on_presence()
         channel.send(encode_sync_step1(self.doc.get_state()))
+        if self.locked:
+            channel.send(encode_event(self._locks_event()))
         if self._awareness:
             channel.send(encode_awareness(encode_awareness_update(list(self._awareness.values()))))
         log.debug(
@@ -429,6 +438,8 @@ class Room:
     def _apply(self, client: Client, update: bytes) -> None:
         if update == b"\x00\x00":
             return
+        if self.locked and client.role < Role.OWNER:
+            self._check_locks(client, update)
         self._pending.clear()
         try:
             with self.doc.transaction(origin=client):
@@ -468,6 +479,43 @@ class Room:
         )
         raise PermissionDenied(reason)
 
+    def _check_locks(self, client: Client, update: bytes) -> None:
+        """Refuse an update that changes a locked cell (see ``locks.py``).
+
+        Raises:
+            PermissionDenied: after the permission-denied message; the handler closes the
+                connection (4403) and the browser reloads the document.
+        """
+        if self._guard is None:
+            self._guard = LockGuard(self.doc.get_update())
+        try:
+            reason = self._guard.check(update, self.locked, self.doc.get_update)
+        except Exception as exc:
+            self._guard = None  # rebuilt from the room on the next check
+            raise ProtocolError(f"update rejected: {exc}") from exc
+        if reason is None:
+            return
+        reason = f"{reason}; the change was not applied: reload to get the shared version"
+        client.channel.send(encode_auth_denied(reason))
+        log.info(
+            "room %s: refused an edit by %s: %s", self.doc_id, client.identity.username, reason
+        )
+        raise PermissionDenied(reason)
+
+    async def set_lock(self, cell_id: str, locked: bool, by: str) -> None:
+        """Lock or unlock a cell, store it, and tell every client (a ``locks`` event)."""
+        await self.store.set_lock(self.doc_id, cell_id, locked=locked, by=by)
+        if locked:
+            self.locked.add(cell_id)
+        else:
+            self.locked.discard(cell_id)
+        if not self.locked:
+            self._guard = None  # nothing to check: free the shadow
+        self.broadcast_event(self._locks_event())
+
+    def _locks_event(self) -> dict[str, Any]:
+        return {"type": "locks", "cells": sorted(self.locked)}
+
     def set_role(self, channel: Channel, role: Role | None) -> None:
         """Change a connected client's role live: it is told at once (a ``role`` event);
         without any role left it is closed with 4403."""
@@ -488,6 +536,8 @@ class Room:
         """Store and relay what the last transactions changed; return how many updates."""
         pending, self._pending = self._pending, []
         for update in pending:
+            if self._guard is not None:
+                self._guard.follow(update)
             client_ids = list(decode_state_vector(get_state(update)))
             self.store.append(
                 self.doc_id, update, author=author, origin=origin, client_ids=client_ids
@@ -591,7 +641,9 @@ class Room:
 
     def _on_event(self, client: Client, event: dict[str, Any]) -> None:
         kind = event["type"]
-        if kind == "save" and not allows(client.role, Action.EDIT):
+        if kind == "lock":
+            self._on_lock_request(client, event)
+        elif kind == "save" and not allows(client.role, Action.EDIT):
             reason = f"save: {client.role.label}s cannot save {self.path}"
             client.channel.send(
                 encode_event({"type": "error", "id": event.get("id"), "reason": reason})
@@ -608,6 +660,26 @@ class Room:
                     }
                 )
             )
+
+    def _on_lock_request(self, client: Client, event: dict[str, Any]) -> None:
+        request_id = event.get("id")
+        cell_id, locked = event.get("cell"), event.get("locked")
+        reason = None
+        if not allows(client.role, Action.MANAGE):
+            reason = f"lock: {client.role.label}s cannot lock cells; owners can"
+        elif self.kind != "notebook":
+            reason = "lock: only notebook cells can be locked"
+        elif not isinstance(cell_id, str) or not isinstance(locked, bool):
+            reason = 'lock: expected {"cell": <cell id>, "locked": true | false}'
+        elif locked and cell_id not in {c.get("id") for c in self._cells}:
+            reason = f"lock: no cell {cell_id!r} in {self.path}"
+        if reason is not None:
+            error = {"type": "error", "id": request_id, "reason": reason}
+            client.channel.send(encode_event(error))
+            return
+        assert isinstance(cell_id, str) and isinstance(locked, bool)
+        username = client.identity.username
+        self._spawn(self.set_lock(cell_id, locked, username), f"lock {cell_id} by {username}")
 
     async def _save_for(self, client: Client, request_id: Any) -> None:
         try:
@@ -945,6 +1017,8 @@ class RoomRegistry:
         room = self._make_room(
             record, doc, saved_seq=record.saved_seq, fingerprint=record.saved_mtime
         )
+        if record.kind == "notebook":
+            room.locked = await self.store.locks(record.doc_id)
         try:
             await room.check_disk()
         except CollabError:

@@ -375,6 +375,34 @@ class HistoryStore:
 
         return await self._run(read)
 
+    # -- cell locks ---------------------------------------------------------------------
+
+    async def set_lock(self, doc_id: str, cell_id: str, *, locked: bool, by: str) -> None:
+        """Lock (or unlock) one cell of a notebook."""
+
+        def write() -> None:
+            if locked:
+                self.db.execute(
+                    "INSERT OR REPLACE INTO locks (doc_id, cell_id, locked_by, locked_at) "
+                    "VALUES (?, ?, ?, ?)",
+                    [doc_id, cell_id, by, self._clock()],
+                )
+            else:
+                self.db.execute(
+                    "DELETE FROM locks WHERE doc_id = ? AND cell_id = ?", [doc_id, cell_id]
+                )
+
+        await self._run(write)
+
+    async def locks(self, doc_id: str) -> set[str]:
+        """The ids of the locked cells of a notebook."""
+
+        def read() -> set[str]:
+            rows = self.db.execute("SELECT cell_id FROM locks WHERE doc_id = ?", [doc_id])
+            return {row[0] for row in rows}
+
+        return await self._run(read)
+
     async def forget_path(self, root: str, path: str) -> list[str]:
         """Detach documents at ``path`` (or under it) after a delete; return their ids."""
         return await self._run(self._forget_sync, root, path.strip("/"))

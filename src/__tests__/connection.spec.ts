@@ -458,6 +458,13 @@ describe('event decoding', () => {
     ).toEqual({ type: 'error', id: 7, reason: 'save failed: disk full' });
   });
 
+  it('reads a locks event', () => {
+    expect(decodeEventMessage(serverEvent({ type: 'locks', cells: ['c1'] }))).toEqual({
+      type: 'locks',
+      cells: ['c1']
+    });
+  });
+
   it('reads a role event', () => {
     expect(decodeEventMessage(serverEvent({ type: 'role', role: 'viewer' }))).toEqual({
       type: 'role',
@@ -494,7 +501,8 @@ describe('event decoding', () => {
     ['a reload with a numeric epoch', { type: 'reload', epoch: 3 }],
     ['an error without a reason', { type: 'error', id: 1 }],
     ['a renamed event without a path', { type: 'renamed', path: '' }],
-    ['a role event with an unknown role', { type: 'role', role: 'admin' }]
+    ['a role event with an unknown role', { type: 'role', role: 'admin' }],
+    ['a locks event with a non-string cell', { type: 'locks', cells: [1] }]
   ])('rejects %s', (_name, value) => {
     expect(() => decodeEventMessage(serverEvent(value))).toThrow(TypeError);
   });

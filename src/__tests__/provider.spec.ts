@@ -64,6 +64,13 @@ class FakeConnection implements IDocumentConnection {
     this.stateChanged.emit(state);
   }
 
+  locks: [string, boolean][] = [];
+
+  requestLock(cellId: string, locked: boolean): boolean {
+    this.locks.push([cellId, locked]);
+    return true;
+  }
+
   whenSynced(): Promise<void> {
     if (this.state.status === 'connected' && this.state.synced) {
       return Promise.resolve();
@@ -487,6 +494,18 @@ describe('roles', () => {
       serverReason: 'viewers cannot edit f.py'
     });
     expect(refused).toEqual(['f.py: viewers cannot edit f.py']);
+  });
+
+  it('keeps the locked cells from locks events', async () => {
+    const s = setup();
+    const nb = openLive(s, 'n.ipynb', 'notebook');
+    await flush();
+    const live = s.provider.documentOf(nb)!;
+    expect([...live.locked]).toEqual([]);
+    s.connections[0].eventReceived.emit({ type: 'locks', cells: ['a', 'b'] });
+    expect([...live.locked]).toEqual(['a', 'b']);
+    s.connections[0].eventReceived.emit({ type: 'locks', cells: ['b'] });
+    expect([...live.locked]).toEqual(['b']);
   });
 
   it('reads an unknown role as viewer', async () => {

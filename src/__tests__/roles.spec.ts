@@ -3,7 +3,7 @@ import { EditorView } from '@codemirror/view';
 import { Signal } from '@lumino/signaling';
 
 import { canEdit } from '../connection';
-import { readOnlyNotice, readOnlyWhile } from '../roles';
+import { LOCK_CLASS, readOnlyNotice, readOnlyWhile, renderLocks } from '../roles';
 
 const tick = (): Promise<void> => new Promise(resolve => setTimeout(resolve, 0));
 
@@ -61,5 +61,31 @@ describe('roles', () => {
     expect(readOnlyNotice('commenter')).toContain('You are a commenter');
     expect(readOnlyNotice('editor')).toBeNull();
     expect(readOnlyNotice(null)).toBeNull();
+  });
+});
+
+describe('renderLocks', () => {
+  it('puts a lock on locked cells only, and takes it off when unlocked', () => {
+    const cells = ['c1', 'c2'].map(id => ({
+      model: { id },
+      node: document.createElement('div')
+    }));
+    renderLocks(cells, new Set(['c2']), false);
+    expect(cells.map(c => c.node.querySelectorAll(`.${LOCK_CLASS}`).length)).toEqual([0, 1]);
+    expect(cells[1].node.classList.contains('jp-collab-locked')).toBe(true);
+    expect(cells[1].node.querySelector(`.${LOCK_CLASS}`)!.getAttribute('title')).toContain(
+      'read-only'
+    );
+    expect(cells[1].node.querySelector(`.${LOCK_CLASS} svg`)).not.toBeNull();
+
+    renderLocks(cells, new Set(['c2']), true); // re-rendering keeps one icon
+    expect(cells[1].node.querySelectorAll(`.${LOCK_CLASS}`)).toHaveLength(1);
+    expect(cells[1].node.querySelector(`.${LOCK_CLASS}`)!.getAttribute('title')).toContain(
+      'only owners'
+    );
+
+    renderLocks(cells, new Set(), true);
+    expect(cells[1].node.querySelector(`.${LOCK_CLASS}`)).toBeNull();
+    expect(cells[1].node.classList.contains('jp-collab-locked')).toBe(false);
   });
 });

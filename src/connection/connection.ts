@@ -288,6 +288,22 @@ export class CollabConnection {
   }
 
   /**
+   * Ask the room to lock (or unlock) a notebook cell; owners only. The answer is a
+   * `locks` event to everyone, or an `error` event (see `eventReceived`).
+   *
+   * Returns:
+   *   Whether the request was sent (the connection is open and synced).
+   */
+  requestLock(cellId: string, locked: boolean): boolean {
+    const ws = this.provider.ws;
+    if (ws === null || !this.provider.wsconnected || !this._isSynced()) {
+      return false;
+    }
+    ws.send(encodeEvent({ type: 'lock', cell: cellId, locked }));
+    return true;
+  }
+
+  /**
    * The local document's content worth offering as a copy, once the state is `stale`
    * (the server will never merge it: DESIGN decision 4). `null` in any other state, or
    * when the snapshot callback finds nothing.

@@ -85,6 +85,15 @@ export function canEdit(role: string): boolean {
 }
 
 /**
+ * The locked cells of a notebook changed (and, on join, which are locked).
+ */
+export interface ILocksEvent {
+  readonly type: 'locks';
+  /** The ids of every locked cell. */
+  readonly cells: string[];
+}
+
+/**
  * The events the server sends.
  */
 export type ServerEvent =
@@ -92,7 +101,8 @@ export type ServerEvent =
   | IReloadEvent
   | IErrorEvent
   | IRenamedEvent
-  | IRoleEvent;
+  | IRoleEvent
+  | ILocksEvent;
 
 /**
  * The events a client sends.
@@ -103,9 +113,22 @@ export interface ISaveRequest {
 }
 
 /**
+ * An owner locks or unlocks a notebook cell; answered by a `locks` event to everyone
+ * (or an `error` event to the sender).
+ */
+export interface ILockRequest {
+  readonly type: 'lock';
+  readonly cell: string;
+  readonly locked: boolean;
+}
+
+/** The events a client sends. */
+export type ClientEvent = ISaveRequest | ILockRequest;
+
+/**
  * Frame a client event: `varUint(4) varString(JSON)`.
  */
-export function encodeEvent(event: ISaveRequest): Uint8Array {
+export function encodeEvent(event: ClientEvent): Uint8Array {
   const encoder = encoding.createEncoder();
   encoding.writeVarUint(encoder, MessageKind.EVENT);
   encoding.writeVarString(encoder, JSON.stringify(event));
@@ -176,6 +199,11 @@ export function parseEvent(text: string): ServerEvent | null {
         return typeof value.doc_id === 'string'
           ? { ...event, doc_id: value.doc_id }
           : event;
+      }
+      break;
+    case 'locks':
+      if (Array.isArray(value.cells) && value.cells.every(c => typeof c === 'string')) {
+        return { type: 'locks', cells: value.cells as string[] };
       }
       break;
     case 'role':

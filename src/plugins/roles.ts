@@ -2,52 +2,66 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { MainAreaWidget } from '@jupyterlab/apputils';
+import { ICommandPalette, MainAreaWidget } from '@jupyterlab/apputils';
 import {
   EditorExtensionRegistry,
   IEditorExtensionRegistry
 } from '@jupyterlab/codemirror';
 import { DocumentRegistry } from '@jupyterlab/docregistry';
+import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { Widget } from '@lumino/widgets';
 
 import { canEdit } from '../connection';
 import { CollabContentProvider, ILiveDocument } from '../provider';
-import { readOnlyNotice, readOnlyWhile } from '../roles';
+import { readOnlyNotice, readOnlyWhile, renderLocks } from '../roles';
 import { ICollabContentProvider } from '../tokens';
 
+const TOGGLE_LOCK = 'jupyter-collab:toggle-cell-lock';
+
 /**
- * Makes editors read-only for viewers and commenters (switching live with their role)
- * and tells them why above the document.
+ * Roles and cell locks in the UI: read-only editors for viewers and commenters (and
+ * for everyone but owners in locked cells), switched live; a notice above documents
+ * people may not edit; lock icons; and the owners' "Lock Cell" command.
  */
 export const rolesPlugin: JupyterFrontEndPlugin<void> = {
   id: 'jupyter-collab:roles',
-  description: 'Read-only editors and a notice for viewers and commenters.',
+  description: 'Read-only editors, cell locks and a notice for viewers and commenters.',
   autoStart: true,
-  requires: [ICollabContentProvider, IEditorExtensionRegistry],
+  requires: [ICollabContentProvider, IEditorExtensionRegistry, INotebookTracker],
+  optional: [ICommandPalette],
   activate: (
     app: JupyterFrontEnd,
     provider: CollabContentProvider,
-    registry: IEditorExtensionRegistry
+    registry: IEditorExtensionRegistry,
+    tracker: INotebookTracker,
+    palette: ICommandPalette | null
   ): void => {
     registry.addExtension({
       name: 'jupyter-collab:read-only',
       factory: ({ model }) => {
-        const shared = model.sharedModel as { notebook?: unknown };
+        const shared = model.sharedModel as { notebook?: unknown; getId?: () => string };
         const live = () => provider.documentOf(shared.notebook ?? shared);
         if (live() === undefined) {
           return null;
         }
+        const cellId = shared.notebook ? shared.getId?.() : undefined;
         return EditorExtensionRegistry.createImmutableExtension(
           readOnlyWhile({
             isReadOnly: () => {
-              const role = live()?.role;
-              return role !== null && role !== undefined && !canEdit(role);
+              const document = live();
+              const role = document?.role;
+              if (!role) {
+                return false; // not known yet: the server still refuses what it must
+              }
+              const locked = cellId !== undefined && document.locked.has(cellId);
+              return !canEdit(role) || (locked && role !== 'owner');
             },
             changed: provider.documentChanged
           })
         );
       }
     });
+
     const notice = {
       createNew: (widget: Widget, context: DocumentRegistry.IContext<any>) => {
         void context.ready.then(() => showNotice(provider, widget, context));
@@ -55,6 +69,40 @@ export const rolesPlugin: JupyterFrontEndPlugin<void> = {
     };
     app.docRegistry.addWidgetExtension('Notebook', notice);
     app.docRegistry.addWidgetExtension('Editor', notice);
+    app.docRegistry.addWidgetExtension('Notebook', {
+      createNew: (panel: NotebookPanel, context: DocumentRegistry.IContext<any>) => {
+        void context.ready.then(() => showLocks(provider, panel));
+      }
+    });
+
+    const current = (): { live: ILiveDocument; cellId: string } | null => {
+      const panel = tracker.currentWidget;
+      const cell = panel?.content.activeCell;
+      const live = provider.documentOf(panel?.context.model.sharedModel);
+      return live && cell ? { live, cellId: cell.model.id } : null;
+    };
+    app.commands.addCommand(TOGGLE_LOCK, {
+      label: () => {
+        const target = current();
+        return target?.live.locked.has(target.cellId) ? 'Unlock Cell' : 'Lock Cell';
+      },
+      caption: 'Owners only: a locked cell is read-only for everyone else',
+      isVisible: () => current()?.live.role === 'owner',
+      execute: async () => {
+        const target = current();
+        if (!target) {
+          return;
+        }
+        const connection = await target.live.connection;
+        connection.requestLock(target.cellId, !target.live.locked.has(target.cellId));
+      }
+    });
+    app.contextMenu.addItem({
+      command: TOGGLE_LOCK,
+      selector: '.jp-Notebook .jp-Cell',
+      rank: 12
+    });
+    palette?.addItem({ command: TOGGLE_LOCK, category: 'Notebook Cell Operations' });
   }
 };
 
@@ -83,4 +131,28 @@ function showNotice(
   render(null, document);
   provider.documentChanged.connect(render);
   widget.disposed.connect(() => provider.documentChanged.disconnect(render));
+}
+
+/** Lock icons on the locked cells of a live notebook, kept current. */
+function showLocks(provider: CollabContentProvider, panel: NotebookPanel): void {
+  const document = provider.documentOf(panel.context.model.sharedModel);
+  const notebook = panel.content;
+  if (!document || panel.isDisposed || !notebook.model) {
+    return;
+  }
+  const render = (): void =>
+    renderLocks(notebook.widgets, document.locked, document.role === 'owner');
+  const onDocument = (_: unknown, changed: ILiveDocument): void => {
+    if (changed === document) {
+      render();
+    }
+  };
+  // new cell widgets (inserted, or re-created on a type change) need their icon too
+  const onCells = (): void => void requestAnimationFrame(render);
+  provider.documentChanged.connect(onDocument);
+  notebook.model.cells.changed.connect(onCells);
+  render();
+  panel.disposed.connect(() => {
+    provider.documentChanged.disconnect(onDocument);
+  });
 }

@@ -37,6 +37,7 @@ export interface IDocumentConnection {
   readonly eventReceived: ISignal<any, ServerEvent>;
   whenSynced(): Promise<void>;
   requestSave(): Promise<ISavedEvent>;
+  requestLock(cellId: string, locked: boolean): boolean;
   unsyncedText(): string | null;
   dispose(): void;
 }
@@ -54,6 +55,8 @@ export interface ILiveDocument {
    * events; `null` until the session call answered.
    */
   role: Role | null;
+  /** The ids of the notebook's locked cells (from `locks` events). */
+  locked: ReadonlySet<string>;
   /** The connection; rejects when the session call fails. */
   readonly connection: Promise<IDocumentConnection>;
 }
@@ -286,7 +289,14 @@ export class CollabContentProvider implements IContentProvider {
     connection.catch(error =>
       console.warn(`jupyter-collab: ${path} is not live:`, error)
     );
-    const live: ILiveDocument = { path, type, model, connection, role: null };
+    const live: ILiveDocument = {
+      path,
+      type,
+      model,
+      connection,
+      role: null,
+      locked: new Set()
+    };
     this._byModel.set(model, live);
     this._byPath.set(path, [...(this._byPath.get(path) ?? []), live]);
     model.disposed.connect(() => this._forget(live));
@@ -362,6 +372,11 @@ export class CollabContentProvider implements IContentProvider {
   private _onEvent(live: ILiveDocument, event: ServerEvent): void {
     if (event.type === 'role') {
       live.role = event.role;
+      this._documentChanged.emit(live);
+      return;
+    }
+    if (event.type === 'locks') {
+      live.locked = new Set(event.cells);
       this._documentChanged.emit(live);
       return;
     }

@@ -1,0 +1,96 @@
+"""Cell locks: which changes a locked cell refuses, checked before the room applies them.
+
+A Yjs update cannot be inspected without integrating it, and an integrated change cannot
+be taken back. So a room with locked cells keeps a shadow copy of its document: an
+editor's update is applied to the shadow first, its effects on locked cells are read
+from the shadow's change events, and only an allowed update reaches the room's document.
+A refused one leaves the shadow ahead of the room; the shadow is then rebuilt from the
+room (rare: the browser makes locked cells read-only, so only a stale or hostile client
+gets here).
+
+A locked cell refuses changes to its source, type, metadata and attachments, and being
+deleted or moved (@jupyter/ydoc moves by deleting and re-inserting). Its outputs and
+execution count may still change: running a locked cell is allowed where execution is.
+Owners are not checked (``Room`` skips the guard for them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pycrdt import Array, ArrayEvent, Doc, Map, MapEvent
+
+# what running a cell writes: allowed on locked cells
+RUN_KEYS = frozenset({"outputs", "execution_count", "execution_state"})
+
+
+class LockGuard:
+    """The shadow of one notebook room, answering "may this update be applied?"."""
+
+    def __init__(self, state: bytes) -> None:
+        self._load(state)
+
+    def _load(self, state: bytes) -> None:
+        self.shadow: Doc[Any] = Doc()
+        self.shadow.apply_update(state)
+        self.cells: Array[Any] = self.shadow.get("cells", type=Array)
+
+    def follow(self, update: bytes) -> None:
+        """Keep up with an update the room applied (from anyone, the server included)."""
+        self.shadow.apply_update(update)
+
+    def check(self, update: bytes, locked: set[str], room_state: Callable[[], bytes]) -> str | None:
+        """Apply ``update`` to the shadow; the reason it is refused, or ``None``.
+
+        Args:
+            update: the candidate update.
+            locked: the ids of the locked cells.
+            room_state: gives the room's document as one update, to rebuild the shadow
+                from when the candidate is refused (called only then).
+        """
+        before = self._ids()
+        events: list[Any] = []
+        subscription = self.cells.observe_deep(events.extend)
+        try:
+            self.shadow.apply_update(update)
+        finally:
+            self.cells.unobserve(subscription)
+        reason = self._violation(events, before, locked)
+        if reason is not None:
+            self._load(room_state())
+        return reason
+
+    def _ids(self) -> list[Any]:
+        return [cell.get("id") for cell in self.cells]
+
+    def _violation(self, events: list[Any], before: list[Any], locked: set[str]) -> str | None:
+        for event in events:
+            path = list(event.path)
+            if not path:  # the cells array itself: inserts, deletes, moves
+                if isinstance(event, ArrayEvent):
+                    for change in getattr(event, "delta", []):
+                        for cell in change.get("insert", []):
+                            cell_id = cell.get("id") if isinstance(cell, Map) else None
+                            if cell_id in locked and cell_id in before:
+                                return f"cell {cell_id} is locked: it cannot be moved"
+                continue
+            cell_id = self.cells[path[0]].get("id") if path[0] < len(self.cells) else None
+            if cell_id not in locked:
+                continue
+            if len(path) > 1:
+                key = path[1]
+            elif isinstance(event, MapEvent):
+                keys = set(getattr(event, "keys", {})) - RUN_KEYS
+                if not keys:
+                    continue
+                key = sorted(keys)[0]
+            else:
+                key = "content"
+            if key not in RUN_KEYS:
+                return f"cell {cell_id} is locked: its {key} cannot change"
+        after = set(self._ids())
+        for cell_id in before:
+            if cell_id in locked and cell_id not in after:
+                return f"cell {cell_id} is locked: it cannot be deleted"
+        return None

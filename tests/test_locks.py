@@ -1,0 +1,208 @@
+"""Cell locks: owners lock cells; an editor's change to a locked cell's source, type,
+metadata or position, or its deletion, is refused before the room applies it; outputs
+may still change. Rooms on in-memory channels with the real store."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from jupyter_collab.errors import CollabError, PermissionDenied
+from jupyter_collab.permissions import Role
+from jupyter_collab.protocol import encode_event
+from jupyter_collab.rooms import Room
+
+from .fakes import Peer, settle
+from .test_rooms import make_notebook, running
+
+
+def join(room: Room, username: str, role: Role) -> Peer:
+    peer = Peer("notebook", username)
+    peer.connect(room)
+    room.clients[peer.channel].role = role  # type: ignore[index]
+    settle(peer)
+    return peer
+
+
+async def lock(room: Room, owner: Peer, cell_id: str, locked: bool = True) -> None:
+    owner.to_room.append(encode_event({"type": "lock", "cell": cell_id, "locked": locked}))
+    settle(owner)
+    await room.store.flush()
+    for task in list(room._tasks):  # noqa: SLF001 (await the spawned store write)
+        await task
+    settle(owner)
+
+
+def refused(peer: Peer) -> str:
+    """Deliver the peer's pending messages; the reason the room refused them."""
+    with pytest.raises(PermissionDenied) as err:
+        settle(peer)
+    return str(err.value)
+
+
+def cell(peer: Peer, index: int) -> Any:
+    return peer.ydoc.ycells[index]
+
+
+async def test_an_owner_locks_a_cell_and_everyone_learns_it(root, tmp_path, clock):
+    (root / "a.ipynb").write_text(json.dumps(make_notebook("x = 1", "y = 2")))
+    async with running(root, tmp_path / "h.db", clock) as registry:
+        room = await registry.open_session("a.ipynb", "notebook")
+        alice = join(room, "alice", Role.OWNER)
+        bob = join(room, "bob", Role.EDITOR)
+
+        await lock(room, alice, "cell-0")
+        settle(bob)
+
+        assert {"type": "locks", "cells": ["cell-0"]} in bob.events
+        assert await registry.store.locks(room.doc_id) == {"cell-0"}
+        late = join(room, "carol", Role.EDITOR)
+        assert {"type": "locks", "cells": ["cell-0"]} in late.events
+
+        bob.to_room.append(encode_event({"type": "lock", "cell": "cell-1", "locked": True}))
+        settle(bob)
+        assert bob.events[-1]["type"] == "error" and "owners can" in bob.events[-1]["reason"]
+
+
+async def test_an_editor_cannot_change_a_locked_cell_but_may_run_it(root, tmp_path, clock):
+    (root / "a.ipynb").write_text(json.dumps(make_notebook("x = 1", "y = 2")))
+    async with running(root, tmp_path / "h.db", clock) as registry:
+        room = await registry.open_session("a.ipynb", "notebook")
+        alice = join(room, "alice", Role.OWNER)
+        await lock(room, alice, "cell-0")
+        before = room.content()["cells"][0]
+
+        attempts = {
+            "source": lambda p: cell(p, 0)["source"].insert(0, "# "),
+            "metadata": lambda p: cell(p, 0)["metadata"].__setitem__("tags", ["x"]),
+            "cell_type": lambda p: cell(p, 0).__setitem__("cell_type", "markdown"),
+            "deleted": lambda p: p.ydoc.ycells.__delitem__(0),
+        }
+        for what, attempt in attempts.items():
+            bob = join(room, "bob", Role.EDITOR)
+            attempt(bob)
+            reason = refused(bob)
+            assert "cell cell-0 is locked" in reason and what in reason
+            assert bob.channel.outbox[-1][0] == 2  # y-protocols permission denied
+            bob.disconnect()
+            assert room.content()["cells"][0] == before
+            settle(alice)
+            assert alice.content()["cells"][0] == before
+
+        bob = join(room, "bob", Role.EDITOR)
+        cell(bob, 0)["execution_count"] = 7  # running it
+        cell(bob, 1)["source"].insert(0, "z")  # an unlocked cell
+        settle(bob, alice)
+        assert room.content()["cells"][0]["execution_count"] == 7
+        assert alice.content()["cells"][1]["source"] == "zy = 2"
+        cell(alice, 0)["source"].insert(0, "# owner: ")  # owners may edit it
+        settle(alice, bob)
+        assert bob.content()["cells"][0]["source"] == "# owner: x = 1"
+
+
+async def test_a_locked_cell_cannot_be_moved_but_cells_may_be_added_around_it(
+    root, tmp_path, clock
+):
+    (root / "a.ipynb").write_text(json.dumps(make_notebook("x = 1", "y = 2")))
+    async with running(root, tmp_path / "h.db", clock) as registry:
+        room = await registry.open_session("a.ipynb", "notebook")
+        alice = join(room, "alice", Role.OWNER)
+        await lock(room, alice, "cell-1")
+        bob = join(room, "bob", Role.EDITOR)
+
+        bob.ydoc.ycells.insert(0, bob.ydoc.create_ycell({"cell_type": "code", "source": "new"}))
+        settle(bob, alice)
+        assert [c["source"] for c in room.content()["cells"]] == ["new", "x = 1", "y = 2"]
+
+        with bob.doc.transaction():  # how @jupyter/ydoc moves a cell: delete, re-insert
+            moved = cell(bob, 2).to_py()
+            del bob.ydoc.ycells[2]
+            bob.ydoc.ycells.insert(0, bob.ydoc.create_ycell(moved))
+        assert "cannot be moved" in refused(bob)
+        assert [c["source"] for c in room.content()["cells"]] == ["new", "x = 1", "y = 2"]
+
+
+async def test_unlocking_lets_editors_change_it_again_and_locks_survive_a_restart(
+    root, tmp_path, clock
+):
+    (root / "a.ipynb").write_text(json.dumps(make_notebook("x = 1")))
+    async with running(root, tmp_path / "h.db", clock) as registry:
+        room = await registry.open_session("a.ipynb", "notebook")
+        alice = join(room, "alice", Role.OWNER)
+        await lock(room, alice, "cell-0")
+    async with running(root, tmp_path / "h.db", clock) as registry:
+        room = await registry.open_session("a.ipynb", "notebook")
+        assert room.locked == {"cell-0"}
+        alice = join(room, "alice", Role.OWNER)
+        await lock(room, alice, "cell-0", locked=False)
+        bob = join(room, "bob", Role.EDITOR)
+        cell(bob, 0)["source"].insert(0, "# ")
+        settle(bob)
+        assert room.content()["cells"][0]["source"] == "# x = 1"
+
+
+async def test_no_editor_step_sequence_changes_a_locked_cell(root, tmp_path, clock):
+    (root / "a.ipynb").write_text(json.dumps(make_notebook("x = 1", "y = 2", "z = 3")))
+    async with running(root, tmp_path / "h.db", clock) as registry:
+        room = await registry.open_session("a.ipynb", "notebook")
+        alice = join(room, "alice", Role.OWNER)
+        await lock(room, alice, "cell-1")
+        locked_before = room.content()["cells"][1]
+
+        text = st.text(alphabet="ab =\n", max_size=4)
+        steps = st.lists(
+            st.one_of(
+                st.tuples(st.just("type"), st.integers(0, 4), text),
+                st.tuples(st.just("erase"), st.integers(0, 4)),
+                st.tuples(st.just("add"), st.integers(0, 4), text),
+                st.tuples(st.just("drop"), st.integers(0, 4)),
+                st.tuples(st.just("move"), st.integers(0, 4), st.integers(0, 4)),
+                st.tuples(st.just("outputs"), st.integers(0, 4)),
+            ),
+            max_size=8,
+        )
+
+        @settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck))
+        @given(steps=steps)
+        def editor_session(steps: list[tuple[Any, ...]]) -> None:
+            bob = join(room, "bob", Role.EDITOR)
+            for step in steps:
+                cells = bob.ydoc.ycells
+                n = len(cells)
+                kind = step[0]
+                if kind == "type" and n:
+                    cells[step[1] % n]["source"].insert(0, step[2])
+                elif kind == "erase" and n and len(cells[step[1] % n]["source"]):
+                    del cells[step[1] % n]["source"][0:1]
+                elif kind == "add":
+                    new = bob.ydoc.create_ycell({"cell_type": "code", "source": step[2]})
+                    cells.insert(min(step[1], n), new)
+                elif kind == "drop" and n:
+                    del cells[step[1] % n]
+                elif kind == "move" and n:
+                    with bob.doc.transaction():
+                        moved = cells[step[1] % n].to_py()
+                        del cells[step[1] % n]
+                        cells.insert(min(step[2], n - 1), bob.ydoc.create_ycell(moved))
+                elif kind == "outputs" and n:
+                    cells[step[1] % n]["execution_count"] = step[1]
+                try:
+                    settle(bob)
+                except CollabError:
+                    break  # refused: the handler closes the connection
+                finally:
+                    ids = [c["id"] for c in room.content()["cells"]]
+                    assert ids.count("cell-1") == 1
+                    kept = next(c for c in room.content()["cells"] if c["id"] == "cell-1")
+                    assert {k: v for k, v in kept.items() if k != "execution_count"} == {
+                        k: v for k, v in locked_before.items() if k != "execution_count"
+                    }
+            bob.disconnect()
+
+        editor_session()
+        settle(alice)
+        assert alice.content() == room.content()
