@@ -3,7 +3,9 @@
     python bench/roles.py
 
 Prints, for notebooks of 100, 1000 and 5000 cells after 1000 deletions:
-- a keystroke from an editor: the whole ``Room.receive`` (check, apply, store, relay);
+- a keystroke from an editor: the whole ``Room.receive`` (check, apply, store, relay),
+  without and with a locked cell in the notebook (then each update is first applied to
+  the room's shadow copy, see locks.py);
 - a keystroke from a viewer: refused (checked, permission-denied sent, nothing applied);
 - a viewer's reconnect (its sync step 2 carries the whole delete set and nothing new):
   proven harmless and let through.
@@ -89,6 +91,13 @@ async def measure(n_cells: int, tmp: Path) -> dict[str, float]:
     it = iter(keystrokes)
     edit_us = per_call_us(lambda: room.receive(editor, next(it)), 400)
 
+    # the same typing in a notebook with a locked cell: each update goes through the shadow
+    room.locked = {str(room.ydoc.ycells[0].get("id"))}
+    _, keystrokes = replica_typing(400)
+    it = iter(keystrokes)
+    locked_us = per_call_us(lambda: room.receive(editor, next(it)), 400)
+    room.locked = set()
+
     _, forbidden = replica_typing(1)
 
     def refused() -> None:
@@ -105,19 +114,27 @@ async def measure(n_cells: int, tmp: Path) -> dict[str, float]:
     reconnect_us = per_call_us(lambda: room.receive(viewer, reconnect), 50)
     await registry.close_all()
     await store.close()
-    return {"edit": edit_us, "refused": refuse_us, "reconnect": reconnect_us}
+    return {
+        "edit": edit_us,
+        "locked": locked_us,
+        "refused": refuse_us,
+        "reconnect": reconnect_us,
+    }
 
 
 async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         print(
-            "| cells | editor keystroke (µs) | refused viewer keystroke (µs) | "
-            "viewer reconnect check (µs) |"
+            "| cells | editor keystroke (µs) | ... with a locked cell (µs) | "
+            "refused viewer keystroke (µs) | viewer reconnect check (µs) |"
         )
-        print("| --- | --- | --- | --- |")
+        print("| --- | --- | --- | --- | --- |")
         for n in (100, 1000, 5000):
             r = await measure(n, Path(tmp))
-            print(f"| {n} | {r['edit']:.0f} | {r['refused']:.0f} | {r['reconnect']:.0f} |")
+            print(
+                f"| {n} | {r['edit']:.0f} | {r['locked']:.0f} | {r['refused']:.0f} "
+                f"| {r['reconnect']:.0f} |"
+            )
 
 
 if __name__ == "__main__":
