@@ -273,6 +273,28 @@ describe('remoteCursors in an EditorView', () => {
     });
   }
 
+  it('puts the label below on the first line, and beside the caret in a one-line editor', () => {
+    const alice = makePeer(ALICE);
+    const bob = makePeer(BOB);
+    alice.text.insert(0, 'only line');
+    syncDocs(alice, bob);
+    const view = makeView(alice, () => 0);
+    select(bob, 4, 4);
+    sendAwareness(bob, alice);
+    const caret = () => view.dom.querySelector<HTMLElement>('.jp-CollabRemoteCursor')!;
+    expect(caret().classList.contains('jp-mod-beside')).toBe(true);
+
+    // the view is not bound to the text here: change both, as the binding would
+    alice.text.insert(alice.text.length, '\nsecond line');
+    view.dispatch({ changes: { from: view.state.doc.length, insert: '\nsecond line' } });
+    syncDocs(alice, bob);
+    sendAwareness(bob, alice);
+    view.dispatch({ effects: refreshRemoteCursors.of(null) });
+    expect(caret().classList.contains('jp-mod-beside')).toBe(false);
+    expect(caret().classList.contains('jp-mod-below')).toBe(true);
+    view.destroy();
+  });
+
   it('renders one caret with the remote user name and color, fading when idle', () => {
     let now = 0;
     const alice = makePeer(ALICE);
@@ -292,6 +314,7 @@ describe('remoteCursors in an EditorView', () => {
     expect(caret.style.getPropertyValue('--jp-collab-user-color')).toBe('#ff8800');
     expect(caret.classList.contains('jp-mod-active')).toBe(true);
     expect(caret.classList.contains('jp-mod-below')).toBe(false);
+    expect(caret.classList.contains('jp-mod-beside')).toBe(false);
     const selection = view.dom.querySelector('.jp-CollabRemoteSelection');
     expect(selection?.textContent).toBe('world');
     expect(selection?.getAttribute('style')).toContain('#ff8800');

@@ -67,8 +67,11 @@ interface CaretAppearance {
   name: string;
   color: string;
   active: boolean;
-  /** Label below the caret (first line: no room above). */
-  below: boolean;
+  /**
+   * Where the label goes: above the caret; below it on the first line (no room above);
+   * beside it in a one-line editor (a one-line cell clips both above and below).
+   */
+  placement: 'above' | 'below' | 'beside';
 }
 
 class RemoteCaretWidget extends WidgetType {
@@ -84,7 +87,7 @@ class RemoteCaretWidget extends WidgetType {
       a.name === b.name &&
       a.color === b.color &&
       a.active === b.active &&
-      a.below === b.below
+      a.placement === b.placement
     );
   }
 
@@ -109,10 +112,11 @@ class RemoteCaretWidget extends WidgetType {
   }
 
   private _paint(caret: HTMLElement, label: HTMLElement): void {
-    const { clientId, name, color, active, below } = this.appearance;
+    const { clientId, name, color, active, placement } = this.appearance;
     caret.className = 'jp-CollabRemoteCursor';
     caret.classList.toggle('jp-mod-active', active);
-    caret.classList.toggle('jp-mod-below', below);
+    caret.classList.toggle('jp-mod-below', placement === 'below');
+    caret.classList.toggle('jp-mod-beside', placement === 'beside');
     caret.dataset.clientId = String(clientId);
     caret.style.setProperty(USER_COLOR_PROPERTY, color);
     label.textContent = name;
@@ -143,7 +147,8 @@ function decorate(view: EditorView, cursors: RemoteCursor[]): DecorationSet {
       name: cursor.name,
       color: cursor.color,
       active: cursor.active,
-      below: doc.lineAt(head).number === 1
+      placement:
+        doc.lines === 1 ? 'beside' : doc.lineAt(head).number === 1 ? 'below' : 'above'
     });
     ranges.push(
       Decoration.widget({

@@ -59,6 +59,12 @@ export const remoteCursorsTheme = EditorView.baseTheme({
     bottom: 'auto',
     top: '100%'
   },
+  // a one-line editor (most notebook cells) clips above and below: to the right
+  '.jp-CollabRemoteCursor.jp-mod-beside .jp-CollabRemoteCursor-label': {
+    bottom: 'auto',
+    top: '0',
+    left: '4px'
+  },
   '.jp-CollabRemoteCursor.jp-mod-active .jp-CollabRemoteCursor-label, .jp-CollabRemoteCursor:hover .jp-CollabRemoteCursor-label':
     {
       opacity: '1',
