@@ -4,10 +4,24 @@ default role, read from the history store (``permissions.py`` holds the rules)."
 from __future__ import annotations
 
 import logging
+import secrets
+import time
+import uuid
 from collections.abc import Awaitable, Callable
 
-from .permissions import Membership, Role, ancestors, effective_role
+from .permissions import Membership, Role, ShareLink, ancestors, covers, effective_role
 from .store import HistoryStore
+
+GUEST_PREFIX = "guest:"  # guest:<link id>:<guest id>; no hub or PAM name holds a colon
+
+
+def guest_link_id(username: str) -> str | None:
+    """The share link a guest came in through, or ``None`` for everyone else."""
+    if not username.startswith(GUEST_PREFIX):
+        return None
+    parts = username.split(":")
+    return parts[1] if len(parts) == 3 and parts[1] else None
+
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +57,18 @@ class AccessControl:
         # every membership of this root, kept in memory once loaded: a few hundred rows
         # at most, read on every join, session call and REST request
         self._cache: list[Membership] | None = None
+        self._links: dict[str, ShareLink] = {}
+        self._expired: set[str] = set()  # links whose expiry was already acted on
+        self.clock: Callable[[], float] = time.time
 
     async def load(self) -> None:
-        """(Re)read the memberships (at start, and after renames and deletes moved them)."""
+        """(Re)read memberships and share links (at start, after renames and deletes)."""
         self._cache = await self.store.memberships(self.root)
+        self._links = {link.link_id: link for link in await self.store.links(self.root)}
 
     def is_owner(self, username: str) -> bool:
+        if guest_link_id(username) is not None:
+            return False  # guests come through a link, never as the server's owner
         return self.owners is None or username in self.owners
 
     async def role_of(self, username: str, path: str) -> Role | None:
@@ -59,6 +79,11 @@ class AccessControl:
 
     def role_now(self, username: str, path: str) -> Role | None:
         """``role_of`` from memory (after ``load``); for callers that cannot wait."""
+        link_id = guest_link_id(username)
+        if link_id is not None:
+            # a guest holds exactly what their link gives, while it is active
+            link = self.active_link(link_id)
+            return link.role if link is not None and covers(link.path, path.strip("/")) else None
         if self.is_owner(username):
             return Role.OWNER
         return effective_role(
@@ -92,6 +117,73 @@ class AccessControl:
             log.info("%s revoked the membership of %s on /%s", by, principal, path.strip("/"))
             await self._changed(path.strip("/"))
         return removed
+
+    def memberships_now(self) -> list[Membership]:
+        """Every membership, from memory."""
+        return list(self._cache or [])
+
+    def guest_link(self, username: str) -> ShareLink | None:
+        """The active link a guest came through (``None`` for everyone else)."""
+        link_id = guest_link_id(username)
+        return None if link_id is None else self.active_link(link_id)
+
+    # -- share links --------------------------------------------------------------------
+
+    def active_link(self, link_id: str) -> ShareLink | None:
+        link = self._links.get(link_id)
+        return link if link is not None and link.active(self.clock()) else None
+
+    def link_for_token(self, token: str) -> ShareLink | None:
+        """The active link whose URL carries ``token``."""
+        for link in self._links.values():
+            if secrets.compare_digest(link.token, token) and link.active(self.clock()):
+                return link
+        return None
+
+    def links_on(self, path: str) -> list[ShareLink]:
+        """The links given on exactly ``path``, revoked and expired ones included."""
+        return [link for link in self._links.values() if link.path == path.strip("/")]
+
+    async def create_link(
+        self, path: str, role: Role, *, by: str, expires_in: float | None
+    ) -> ShareLink:
+        if role is Role.OWNER:
+            raise ValueError("a share link cannot make guests owners")
+        now = self.clock()
+        link = ShareLink(
+            link_id=uuid.uuid4().hex[:12],
+            token=secrets.token_urlsafe(24),
+            path=path.strip("/"),
+            role=role,
+            created_by=by,
+            created_at=now,
+            expires_at=None if expires_in is None else now + expires_in,
+            revoked_at=None,
+        )
+        await self.store.create_link(self.root, link)
+        await self.load()
+        log.info("%s created a %s share link on /%s", by, role.label, link.path)
+        return link
+
+    async def revoke_link(self, link_id: str, *, by: str) -> bool:
+        """Revoke a link; its guests lose their role at once (and are disconnected)."""
+        link = self._links.get(link_id)
+        if link is None or not await self.store.revoke_link(self.root, link_id, self.clock()):
+            return False
+        await self.load()
+        log.info("%s revoked the share link %s on /%s", by, link_id, link.path)
+        await self._changed(link.path)
+        return True
+
+    async def tick(self) -> None:
+        """Act on links that expired since the last tick: their guests lose access."""
+        now = self.clock()
+        for link in list(self._links.values()):
+            expired = link.expires_at is not None and link.expires_at <= now
+            if expired and link.revoked_at is None and link.link_id not in self._expired:
+                self._expired.add(link.link_id)
+                log.info("share link %s on /%s expired", link.link_id, link.path)
+                await self._changed(link.path)
 
     def on_change(self, listener: RoleListener) -> None:
         """Call ``listener(path)`` after memberships on ``path`` (and below) changed."""

@@ -16,7 +16,9 @@ from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Float, Int, List, TraitError, Unicode, default, validate
 
+from . import guests
 from .access import AccessControl
+from .authorizer import filter_listings
 from .disk import ContentsFiles
 from .handlers import route_table
 from .handlers.websocket import fanout_frames
@@ -226,6 +228,8 @@ class CollabApp(ExtensionApp):
             access=self.access,
         )
         self.access.on_change(self.registry.refresh_roles)
+        guests.install(self.serverapp, self.access)
+        filter_listings(self.serverapp.contents_manager)
         self._ready: asyncio.Future[None] | None = None
         assert self.serverapp.event_logger is not None
         self.serverapp.event_logger.add_listener(
@@ -255,6 +259,18 @@ class CollabApp(ExtensionApp):
         if self.freeze_gc_after_start:
             gc.collect()
             gc.freeze()
+
+    async def contents_exists(self, path: str) -> bool:
+        """Whether ``path`` is a file or folder of this server (what a link may share)."""
+        assert self.serverapp is not None
+        cm = self.serverapp.contents_manager
+        for check in (cm.file_exists, cm.dir_exists):
+            result = check(path)  # type: ignore[no-untyped-call]
+            if hasattr(result, "__await__"):
+                result = await result
+            if result:
+                return True
+        return False
 
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
         try:

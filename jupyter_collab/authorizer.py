@@ -19,13 +19,22 @@ Enabled by ``jupyter-config/server-config/jupyter_collab.json``
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import logging
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
 from jupyter_server.auth.authorizer import Authorizer
 
 from .permissions import Action, Role, allows
+
+# Which entries of a folder listing the current request may see (None: all). Set by the
+# authorizer on every contents request, read by the contents manager wrapper below.
+LISTING_FILTER: contextvars.ContextVar[Callable[[str], bool] | None] = contextvars.ContextVar(
+    "jupyter_collab_listing_filter", default=None
+)
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +46,7 @@ class CollabAuthorizer(Authorizer):
     """Applies document roles to Jupyter's handlers for users who are not owners."""
 
     async def is_authorized(self, handler: Any, user: Any, action: str, resource: str) -> bool:
+        LISTING_FILTER.set(None)  # every request starts unfiltered
         collab = _collab_app(self)
         if collab is None or getattr(handler, "collab", None) is not None:
             return True  # not loaded yet, or one of ours: it checks roles itself
@@ -62,10 +72,12 @@ class CollabAuthorizer(Authorizer):
         else:
             needed = Action.READ
         role = await access.role_of(username, path)
+        if needed is Action.READ and await _is_folder(handler, path):
+            # a folder: list only what this person may reach (themselves, or the way to it)
+            LISTING_FILTER.set(lambda entry: _reachable(access, username, entry))
+            return allows(role, needed) or await _has_role_below(access, username, path)
         if allows(role, needed):
             return True
-        if needed is Action.READ and await _is_folder(handler, path):
-            return await _has_role_below(access, username, path)
         log.info(
             "%s (%s) may not %s /%s", username, role.label if role else "no role", action, path
         )
@@ -103,10 +115,53 @@ async def _is_folder(handler: Any, path: str) -> bool:
 
 async def _has_role_below(access: Any, username: str, folder: str) -> bool:
     prefix = folder + "/" if folder else ""
-    for membership in await access.memberships():
-        if membership.principal == username and membership.path.startswith(prefix):
-            return True
-    return False
+    return any(path.startswith(prefix) for path in _granted_paths(access, username))
+
+
+def _granted_paths(access: Any, username: str) -> list[str]:
+    """Every path ``username`` holds a role on by membership or share link."""
+    paths = [m.path for m in access.memberships_now() if m.principal == username]
+    link = access.guest_link(username)
+    if link is not None:
+        paths.append(link.path)
+    return paths
+
+
+def _reachable(access: Any, username: str, entry: str) -> bool:
+    """Whether a listed entry is shown: a role on it, or a granted path inside it."""
+    if access.role_now(username, entry) is not None:
+        return True
+    return any(path.startswith(entry + "/") for path in _granted_paths(access, username))
+
+
+def filter_listings(contents_manager: Any) -> None:
+    """Wrap ``contents_manager.get`` so folder listings hold only what the current
+    request may reach (``LISTING_FILTER``); files and other callers are unaffected."""
+    if getattr(contents_manager, "_collab_filtered", False):
+        return
+    inner = contents_manager.get
+
+    def keep(model: Any) -> Any:
+        visible = LISTING_FILTER.get()
+        if visible is None or not isinstance(model, dict) or model.get("type") != "directory":
+            return model
+        if isinstance(model.get("content"), list):
+            model["content"] = [e for e in model["content"] if visible(e.get("path", ""))]
+        return model
+
+    if asyncio.iscoroutinefunction(inner):
+
+        async def get_async(*args: Any, **kwargs: Any) -> Any:
+            return keep(await inner(*args, **kwargs))
+
+        contents_manager.get = get_async
+    else:
+
+        def get_sync(*args: Any, **kwargs: Any) -> Any:
+            return keep(inner(*args, **kwargs))
+
+        contents_manager.get = get_sync
+    contents_manager._collab_filtered = True
 
 
 async def _edits_somewhere(access: Any, username: str) -> bool:

@@ -118,10 +118,29 @@ def _v3_locks(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v4_share_links(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE share_links (
+            link_id TEXT PRIMARY KEY,
+            token TEXT NOT NULL UNIQUE,  -- the secret in the link's URL
+            root TEXT NOT NULL,
+            path TEXT NOT NULL,          -- a file, or a folder and all inside
+            role TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            expires_at REAL,             -- NULL: until revoked
+            revoked_at REAL
+        )
+        """
+    )
+
+
 MIGRATIONS: list[tuple[int, Callable[[sqlite_utils.Database], None]]] = [
     (1, _v1_initial),
     (2, _v2_memberships),
     (3, _v3_locks),
+    (4, _v4_share_links),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 

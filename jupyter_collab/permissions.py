@@ -77,6 +77,24 @@ class Membership:
     granted_at: float
 
 
+@dataclass(frozen=True)
+class ShareLink:
+    """Whoever holds ``token`` may join as a guest with ``role`` on ``path`` (and below),
+    until ``expires_at`` (seconds since the epoch; ``None``: until revoked)."""
+
+    link_id: str
+    token: str
+    path: str
+    role: Role
+    created_by: str
+    created_at: float
+    expires_at: float | None
+    revoked_at: float | None
+
+    def active(self, now: float) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
+
+
 def covers(membership_path: str, path: str) -> bool:
     """Whether a membership on ``membership_path`` applies to ``path``."""
     if membership_path in ("", path):

@@ -152,6 +152,8 @@ class Access(Protocol):
 
     async def role_of(self, username: str, path: str) -> Role | None: ...
 
+    async def tick(self) -> None: ...
+
 
 class Channel(Protocol):
     """One client connection, as the room sees it."""
@@ -1097,6 +1099,8 @@ class RoomRegistry:
             try:
                 if self.presence.has_subscribers:
                     self.presence.changed()  # people go idle without sending anything
+                if self.access is not None:
+                    await self.access.tick()  # share links expire without a request
                 await self.evict_idle()
                 interval = self.disk_poll_interval_seconds
                 if interval is not None and self._clock() - last_poll >= interval:

@@ -31,7 +31,7 @@ from pycrdt import Doc, merge_updates
 
 from .errors import StoreError
 from .migrations import apply_migrations, atomic
-from .permissions import Membership, Role, ancestors
+from .permissions import Membership, Role, ShareLink, ancestors
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -315,16 +315,17 @@ class HistoryStore:
                 [new + "/", len(prefix) + 1, root, len(prefix), prefix],
             )
             count += cur.rowcount
-            # memberships follow the file (or folder) they were granted on
-            db.execute(
-                "UPDATE OR REPLACE memberships SET path = ? WHERE root = ? AND path = ?",
-                [new, root, old],
-            )
-            db.execute(
-                "UPDATE OR REPLACE memberships SET path = ? || substr(path, ?) "
-                "WHERE root = ? AND substr(path, 1, ?) = ?",
-                [new + "/", len(prefix) + 1, root, len(prefix), prefix],
-            )
+            # memberships and share links follow the file (or folder) they were given on
+            for table in ("memberships", "share_links"):
+                db.execute(
+                    f"UPDATE OR REPLACE {table} SET path = ? WHERE root = ? AND path = ?",
+                    [new, root, old],
+                )
+                db.execute(
+                    f"UPDATE OR REPLACE {table} SET path = ? || substr(path, ?) "
+                    "WHERE root = ? AND substr(path, 1, ?) = ?",
+                    [new + "/", len(prefix) + 1, root, len(prefix), prefix],
+                )
         return count
 
     # -- memberships --------------------------------------------------------------------
@@ -375,6 +376,55 @@ class HistoryStore:
 
         return await self._run(read)
 
+    # -- share links --------------------------------------------------------------------
+
+    async def create_link(self, root: str, link: ShareLink) -> None:
+        def write() -> None:
+            self.db.execute(
+                "INSERT INTO share_links (link_id, token, root, path, role, created_by, "
+                "created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    link.link_id,
+                    link.token,
+                    root,
+                    link.path,
+                    link.role.label,
+                    link.created_by,
+                    link.created_at,
+                    link.expires_at,
+                    link.revoked_at,
+                ],
+            )
+
+        await self._run(write)
+
+    async def revoke_link(self, root: str, link_id: str, when: float) -> bool:
+        def write() -> bool:
+            cur = self.db.execute(
+                "UPDATE share_links SET revoked_at = ? "
+                "WHERE root = ? AND link_id = ? AND revoked_at IS NULL",
+                [when, root, link_id],
+            )
+            return bool(cur.rowcount)
+
+        return await self._run(write)
+
+    async def links(self, root: str) -> list[ShareLink]:
+        """Every share link of ``root``, revoked and expired ones included."""
+
+        def read() -> list[ShareLink]:
+            rows = self.db.execute(
+                "SELECT link_id, token, path, role, created_by, created_at, expires_at, "
+                "revoked_at FROM share_links WHERE root = ? ORDER BY created_at",
+                [root],
+            ).fetchall()
+            return [
+                ShareLink(lid, token, path, Role.parse(role), by, at, exp, rev)
+                for lid, token, path, role, by, at, exp, rev in rows
+            ]
+
+        return await self._run(read)
+
     # -- cell locks ---------------------------------------------------------------------
 
     async def set_lock(self, doc_id: str, cell_id: str, *, locked: bool, by: str) -> None:
@@ -420,6 +470,10 @@ class HistoryStore:
             )
             # a new file at that path later must not inherit who could see the old one
             db.execute(f"DELETE FROM memberships WHERE {where}", args)
+            db.execute(
+                f"UPDATE share_links SET revoked_at = ? WHERE revoked_at IS NULL AND {where}",
+                [self._clock(), *args],
+            )
         return ids
 
     # -- history: writing ---------------------------------------------------------------

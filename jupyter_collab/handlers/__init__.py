@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..guests import JoinHandler
+from .links import LinksHandler
 from .members import MembersHandler
 from .presence import PresenceWebSocketHandler
 from .session import SessionHandler
@@ -19,4 +21,6 @@ def route_table(collab: Any) -> list[tuple[str, Any, dict[str, Any]]]:
         (r"/api/collab/room/([^/]+)", RoomWebSocketHandler, kwargs),
         (r"/api/collab/presence", PresenceWebSocketHandler, kwargs),
         (r"/api/collab/members/?(.*)", MembersHandler, kwargs),
+        (r"/api/collab/links/?(.*)", LinksHandler, kwargs),
+        (r"/collab/join/([^/]+)", JoinHandler, kwargs),
     ]

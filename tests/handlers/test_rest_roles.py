@@ -119,8 +119,11 @@ async def test_editors_may_list_kernels_when_allowed(jp_root_dir, call, grant, c
 
 @pytest.mark.parametrize("collab_config", [{"owners": ["alice"], "default_role": None}])
 async def test_without_a_default_role_only_shared_paths_are_reachable(
-    jp_root_dir, call, grant, collab_config
+    jp_root_dir, call, grant, collab_config, jp_fetch
 ):
+    async def fetch_as(user: str, *parts: str) -> Any:
+        return await jp_fetch(*parts, headers=auth(user))
+
     (jp_root_dir / "course").mkdir()
     (jp_root_dir / "course" / "w1.ipynb").write_text(json.dumps(NOTEBOOK))
     (jp_root_dir / "secret.py").write_text("token = 'x'\n")
@@ -129,6 +132,10 @@ async def test_without_a_default_role_only_shared_paths_are_reachable(
     assert await call("carol", "GET", "api", "contents", "course", "w1.ipynb") == 200
     assert await call("carol", "GET", "api", "contents", "course") == 200  # to reach it
     assert await call("carol", "GET", "api", "contents", "") == 200
+    root = json.loads((await fetch_as("carol", "api", "contents", "")).body)
+    assert [e["name"] for e in root["content"]] == ["course"]  # the way to her file only
+    everything = json.loads((await fetch_as("alice", "api", "contents", "")).body)
+    assert {e["name"] for e in everything["content"]} == {"course", "secret.py"}
     assert await call("carol", "GET", "api", "contents", "secret.py") == 403
     assert await call("carol", "GET", "files", "secret.py") == 403
     assert await call("bob", "GET", "api", "contents", "course", "w1.ipynb") == 403

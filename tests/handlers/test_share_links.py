@@ -1,0 +1,238 @@
+"""Share links on a real server: owners create, list and revoke them; a guest opens one,
+picks a name and gets a signed identity with the link's role on the link's path only;
+revoking disconnects them."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from tornado.httpclient import HTTPClientError
+
+from tests.clients import YClient
+
+from .test_roles import TokenPerUser, auth
+from .test_websocket import NOTEBOOK
+
+
+@pytest.fixture
+def collab_config() -> dict[str, Any]:
+    return {"owners": ["alice"], "default_role": "viewer"}
+
+
+@pytest.fixture
+def jp_server_config(jp_server_config: dict[str, Any]) -> dict[str, Any]:
+    from jupyter_collab.authorizer import CollabAuthorizer
+
+    config = dict(jp_server_config)
+    config["ServerApp"] = {
+        **config["ServerApp"],
+        "identity_provider_class": TokenPerUser,
+        "authorizer_class": CollabAuthorizer,
+    }
+    return config
+
+
+def cookies_of(response: Any) -> dict[str, str]:
+    jar: dict[str, str] = {}
+    for header in response.headers.get_list("Set-Cookie"):
+        name, _, rest = header.partition("=")
+        jar[name] = rest.split(";")[0]
+    return jar
+
+
+class Guest:
+    """A browser without an account: cookies only."""
+
+    def __init__(self, jp_fetch: Any, jp_ws_fetch: Any) -> None:
+        self.fetch, self.ws_fetch = jp_fetch, jp_ws_fetch
+        self.cookies: dict[str, str] = {}
+
+    def headers(self, write: bool = False) -> dict[str, str]:
+        headers = {
+            "Authorization": "",
+            "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
+        }
+        if write and "_xsrf" in self.cookies:
+            headers["X-XSRFToken"] = self.cookies["_xsrf"]
+        return headers
+
+    async def join(self, url: str, name: str) -> Any:
+        path = url.split("/collab/join/")[1]
+        page = await self.fetch("collab", "join", path, headers=self.headers())
+        self.cookies.update(cookies_of(page))
+        body = urlencode({"name": name, "_xsrf": self.cookies["_xsrf"]})
+        try:
+            await self.fetch(
+                "collab",
+                "join",
+                path,
+                method="POST",
+                body=body,
+                headers=self.headers(),
+                follow_redirects=False,
+            )
+        except HTTPClientError as err:
+            assert err.code == 302, err
+            self.cookies.update(cookies_of(err.response))
+            return err.response.headers["Location"]
+        raise AssertionError("joining did not redirect")
+
+    async def call(self, method: str, *parts: str, body: Any = None) -> Any:
+        return await self.fetch(
+            *parts,
+            method=method,
+            headers=self.headers(write=method != "GET"),
+            body=None if body is None else json.dumps(body),
+        )
+
+    async def session(self, path: str) -> dict[str, Any]:
+        response = await self.call(
+            "PUT", "api", "collab", "session", path, body={"type": "notebook"}
+        )
+        return dict(json.loads(response.body))
+
+    async def code(self, method: str, *parts: str, body: Any = None) -> int:
+        try:
+            return (await self.call(method, *parts, body=body)).code
+        except HTTPClientError as err:
+            return err.code
+
+
+async def create_link(jp_fetch, path: str, role: str, user: str = "alice", **more: Any) -> Any:
+    response = await jp_fetch(
+        "api",
+        "collab",
+        "links",
+        path,
+        method="POST",
+        headers=auth(user),
+        body=json.dumps({"role": role, **more}),
+    )
+    return json.loads(response.body)
+
+
+async def test_a_guest_joins_by_link_and_gets_the_links_role_on_its_path_only(
+    jp_root_dir, jp_fetch, jp_ws_fetch, collab
+):
+    (jp_root_dir / "a.ipynb").write_text(json.dumps(NOTEBOOK))
+    (jp_root_dir / "secret.py").write_text("token = 'x'\n")
+    link = await create_link(jp_fetch, "a.ipynb", "viewer", expires_in_seconds=3600)
+    assert link["role"] == "viewer" and link["active"] and "/collab/join/" in link["url"]
+
+    guest = Guest(jp_fetch, jp_ws_fetch)
+    landing = await guest.join(link["url"], "Zoe Quest")
+
+    assert landing.endswith("lab/tree/a.ipynb")
+    me = json.loads((await guest.call("GET", "api", "me")).body)["identity"]
+    assert me["username"].startswith("guest:") and me["display_name"] == "Zoe Quest (guest)"
+    session = json.loads(
+        (
+            await guest.call(
+                "PUT", "api", "collab", "session", "a.ipynb", body={"type": "notebook"}
+            )
+        ).body
+    )
+    assert session["role"] == "viewer"
+    assert await guest.code("GET", "api", "contents", "a.ipynb") == 200
+    listing = json.loads((await guest.call("GET", "api", "contents", "")).body)
+    assert [e["name"] for e in listing["content"]] == ["a.ipynb"]  # not secret.py
+    assert await guest.code("GET", "api", "contents", "secret.py") == 403
+    assert await guest.code("GET", "files", "secret.py") == 403
+    assert await guest.code("GET", "api", "terminals") == 403
+    assert await guest.code("PUT", "api", "contents", "a.ipynb", body={"type": "file"}) == 403
+
+    client = YClient()
+    await client.connect(jp_ws_fetch, session, headers=guest.headers())
+    await client.wait_synced()
+    client.ydoc.ycells[0]["source"].insert(0, "# guest\n")
+    assert await client.wait_closed() == 4403  # a viewer's edit, refused
+    room = collab.registry.rooms[session["doc_id"]]
+    assert room.content()["cells"][0]["source"] == "x = 1"
+
+
+async def test_revoking_a_link_disconnects_its_guests_and_locks_them_out(
+    jp_root_dir, jp_fetch, jp_ws_fetch
+):
+    (jp_root_dir / "a.ipynb").write_text(json.dumps(NOTEBOOK))
+    link = await create_link(jp_fetch, "a.ipynb", "editor")
+    guest = Guest(jp_fetch, jp_ws_fetch)
+    await guest.join(link["url"], "Zoe")
+    session = json.loads(
+        (
+            await guest.call(
+                "PUT", "api", "collab", "session", "a.ipynb", body={"type": "notebook"}
+            )
+        ).body
+    )
+    client = YClient()
+    await client.connect(jp_ws_fetch, session, headers=guest.headers())
+    await client.wait_synced()
+    client.ydoc.ycells[0]["source"].insert(5, "0")  # an editor's edit is fine
+
+    await jp_fetch(
+        "api",
+        "collab",
+        "links",
+        "a.ipynb",
+        method="DELETE",
+        headers=auth("alice"),
+        params={"id": link["id"]},
+    )
+
+    assert await client.wait_closed(timeout=5) == 4403
+    assert await guest.code("GET", "api", "contents", "a.ipynb") == 403
+    listed = json.loads(
+        (await jp_fetch("api", "collab", "links", "a.ipynb", headers=auth("alice"))).body
+    )
+    assert [(x["id"], x["active"]) for x in listed["links"]] == [(link["id"], False)]
+    with pytest.raises(HTTPClientError) as err:
+        await jp_fetch(
+            "collab", "join", link["url"].split("/collab/join/")[1], headers={"Authorization": ""}
+        )
+    assert err.value.code == 404
+
+
+async def test_only_owners_create_links_and_never_owner_links(jp_root_dir, jp_fetch):
+    (jp_root_dir / "a.ipynb").write_text(json.dumps(NOTEBOOK))
+    with pytest.raises(HTTPClientError) as err:
+        await create_link(jp_fetch, "a.ipynb", "viewer", user="bob")
+    assert err.value.code == 403
+    for body in ({"role": "owner"}, {"role": "viewer", "expires_in_seconds": -1}):
+        with pytest.raises(HTTPClientError) as err:
+            await create_link(jp_fetch, "a.ipynb", **body)
+        assert err.value.code == 400
+    with pytest.raises(HTTPClientError) as err:
+        await create_link(jp_fetch, "missing.ipynb", "viewer")
+    assert err.value.code == 404
+
+
+async def test_a_forged_or_unknown_guest_cookie_is_nobody(jp_root_dir, jp_fetch, jp_ws_fetch):
+    (jp_root_dir / "a.ipynb").write_text(json.dumps(NOTEBOOK))
+    guest = Guest(jp_fetch, jp_ws_fetch)
+    guest.cookies["jupyter-collab-guest"] = '"{\\"u\\": \\"guest:x:y\\", \\"n\\": \\"Eve\\"}"'
+    assert await guest.code("GET", "api", "contents", "a.ipynb") == 403
+    with pytest.raises(HTTPClientError) as err:
+        await jp_fetch("collab", "join", "not-a-token", headers={"Authorization": ""})
+    assert err.value.code == 404
+
+
+async def test_an_expiring_link_disconnects_its_guests_when_it_expires(
+    jp_root_dir, jp_fetch, jp_ws_fetch, collab
+):
+    (jp_root_dir / "a.ipynb").write_text(json.dumps(NOTEBOOK))
+    link = await create_link(jp_fetch, "a.ipynb", "viewer", expires_in_seconds=3600)
+    guest = Guest(jp_fetch, jp_ws_fetch)
+    await guest.join(link["url"], "Zoe")
+    client = YClient()
+    await client.connect(jp_ws_fetch, await guest.session("a.ipynb"), headers=guest.headers())
+    await client.wait_synced()
+
+    real_clock = collab.access.clock
+    collab.access.clock = lambda: real_clock() + 7200  # two hours later
+    await collab.access.tick()
+
+    assert await client.wait_closed(timeout=5) == 4403
+    assert await guest.code("GET", "api", "contents", "a.ipynb") == 403
