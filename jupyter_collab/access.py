@@ -165,6 +165,18 @@ class AccessControl:
         log.info("%s created a %s share link on /%s", by, role.label, link.path)
         return link
 
+    async def set_link_role(self, link_id: str, role: Role, *, by: str) -> bool:
+        """Change what a link gives; its connected guests get the new role at once."""
+        if role is Role.OWNER:
+            raise ValueError("a share link cannot make guests owners")
+        link = self.active_link(link_id)
+        if link is None or not await self.store.set_link_role(self.root, link_id, role):
+            return False
+        await self.load()
+        log.info("%s made share link %s on /%s give %s", by, link_id, link.path, role.label)
+        await self._changed(link.path)
+        return True
+
     async def revoke_link(self, link_id: str, *, by: str) -> bool:
         """Revoke a link; its guests lose their role at once (and are disconnected)."""
         link = self._links.get(link_id)

@@ -409,6 +409,16 @@ class HistoryStore:
 
         return await self._run(write)
 
+    async def set_link_role(self, root: str, link_id: str, role: Role) -> bool:
+        def write() -> bool:
+            cur = self.db.execute(
+                "UPDATE share_links SET role = ? WHERE root = ? AND link_id = ?",
+                [role.label, root, link_id],
+            )
+            return bool(cur.rowcount)
+
+        return await self._run(write)
+
     async def links(self, root: str) -> list[ShareLink]:
         """Every share link of ``root``, revoked and expired ones included."""
 

@@ -1,8 +1,9 @@
 """REST: share links of a file or folder (owners only).
 
 ``GET api/collab/links/{path}`` lists them, ``POST`` with ``{"role", "expires_in_seconds"}``
-creates one (201, with its URL), ``DELETE ?id=<link id>`` revokes one: its guests lose
-access at once and their connections are closed.
+creates one (201, with its URL), ``PATCH ?id=<link id>`` with ``{"role"}`` changes what it
+gives (its guests get the new role live), ``DELETE ?id=<link id>`` revokes one: its guests
+lose access at once and their connections are closed.
 """
 
 from __future__ import annotations
@@ -82,6 +83,26 @@ class LinksHandler(APIHandler):
             path, role, by=self.current_user.username, expires_in=expires_in
         )
         self.set_status(201)
+        self.finish(json.dumps(self._json(link)))
+
+    @web.authenticated
+    @authorized("write")  # type: ignore[untyped-decorator]
+    async def patch(self, path: str) -> None:
+        path = path.strip("/")
+        await self._manage(path)
+        link_id = self.get_query_argument("id", "")
+        try:
+            role = Role.parse(json.loads(self.request.body or b"{}")["role"])
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise web.HTTPError(400, f'body must be {{"role": <role>}}: {exc}') from None
+        if role is Role.OWNER:
+            raise web.HTTPError(400, "a share link cannot make guests owners")
+        ours = {link.link_id for link in self.collab.access.links_on(path)}
+        if link_id not in ours or not await self.collab.access.set_link_role(
+            link_id, role, by=self.current_user.username
+        ):
+            raise web.HTTPError(404, f"no active share link {link_id!r} on /{path}")
+        link = self.collab.access.active_link(link_id)
         self.finish(json.dumps(self._json(link)))
 
     @web.authenticated

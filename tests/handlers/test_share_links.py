@@ -236,3 +236,32 @@ async def test_an_expiring_link_disconnects_its_guests_when_it_expires(
 
     assert await client.wait_closed(timeout=5) == 4403
     assert await guest.code("GET", "api", "contents", "a.ipynb") == 403
+
+
+async def test_changing_a_links_role_reaches_its_connected_guests(
+    jp_root_dir, jp_fetch, jp_ws_fetch, collab
+):
+    (jp_root_dir / "a.ipynb").write_text(json.dumps(NOTEBOOK))
+    link = await create_link(jp_fetch, "a.ipynb", "viewer")
+    guest = Guest(jp_fetch, jp_ws_fetch)
+    await guest.join(link["url"], "Zoe")
+    session = await guest.session("a.ipynb")
+    client = YClient()
+    await client.connect(jp_ws_fetch, session, headers=guest.headers())
+    await client.wait_synced()
+
+    await jp_fetch(
+        "api",
+        "collab",
+        "links",
+        "a.ipynb",
+        method="PATCH",
+        headers=auth("alice"),
+        params={"id": link["id"]},
+        body=json.dumps({"role": "editor"}),
+    )
+
+    await client.wait_for(lambda: {"type": "role", "role": "editor"} in client.events)
+    client.ydoc.ycells[0]["source"].insert(5, "0")
+    room = collab.registry.rooms[session["doc_id"]]
+    await client.wait_for(lambda: room.content()["cells"][0]["source"] == "x = 10")
