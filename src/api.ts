@@ -155,3 +155,81 @@ export function toSession(body: unknown): ISession {
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+// -- roles and sharing (docs/PROTOCOL.md, "Roles", "Share links and guests") -----------
+
+/** A role given to one person on a file or a folder above it. */
+export interface IMembership {
+  readonly path: string;
+  readonly principal: string;
+  readonly role: string;
+  readonly granted_by: string;
+  readonly granted_at: number;
+}
+
+/** A share link: guests who open `url` get `role` on `path`. */
+export interface IShareLink {
+  readonly id: string;
+  readonly path: string;
+  readonly role: string;
+  /** Relative to the server's origin: `{base_url}collab/join/<token>`. */
+  readonly url: string;
+  readonly created_by: string;
+  readonly created_at: number;
+  readonly expires_at: number | null;
+  readonly revoked_at: number | null;
+  readonly active: boolean;
+}
+
+/** The sharing calls, as one object (the share dialog takes it; tests replace it). */
+export interface ISharingAPI {
+  members(path: string): Promise<{ role: string; members: IMembership[] }>;
+  grant(path: string, principal: string, role: string): Promise<IMembership>;
+  revoke(path: string, principal: string): Promise<void>;
+  links(path: string): Promise<IShareLink[]>;
+  createLink(path: string, role: string, expiresInSeconds: number | null): Promise<IShareLink>;
+  setLinkRole(path: string, id: string, role: string): Promise<IShareLink>;
+  revokeLink(path: string, id: string): Promise<void>;
+}
+
+/**
+ * The sharing calls against a server.
+ *
+ * Raises (each call rejects with): ServerConnection.NetworkError, or ResponseError with
+ * the server's message (403 for non-owners, 400 for a bad role, 404 for nothing there).
+ */
+export function sharingAPI(settings?: ServerConnection.ISettings): ISharingAPI {
+  const at = (what: string, path: string) =>
+    URLExt.join(what, URLExt.encodeParts(path.replace(/^\/+/, '')));
+  const json = (method: string, body?: unknown): RequestInit => ({
+    method,
+    body: body === undefined ? undefined : JSON.stringify(body)
+  });
+  return {
+    members: path => requestAPI(at('members', path), {}, settings),
+    grant: (path, principal, role) =>
+      requestAPI(at('members', path), json('PUT', { principal, role }), settings),
+    revoke: async (path, principal) => {
+      const query = URLExt.objectToQueryString({ principal });
+      await requestAPI(at('members', path) + query, json('DELETE'), settings);
+    },
+    links: async path =>
+      (await requestAPI<{ links: IShareLink[] }>(at('links', path), {}, settings)).links,
+    createLink: (path, role, expiresInSeconds) =>
+      requestAPI(
+        at('links', path),
+        json('POST', { role, expires_in_seconds: expiresInSeconds }),
+        settings
+      ),
+    setLinkRole: (path, id, role) =>
+      requestAPI(
+        at('links', path) + URLExt.objectToQueryString({ id }),
+        json('PATCH', { role }),
+        settings
+      ),
+    revokeLink: async (path, id) => {
+      const query = URLExt.objectToQueryString({ id });
+      await requestAPI(at('links', path) + query, json('DELETE'), settings);
+    }
+  };
+}

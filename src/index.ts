@@ -2,6 +2,7 @@ import { cursorsPlugin } from './plugins/cursors';
 import { presencePlugin } from './plugins/presence';
 import { providerPlugin } from './plugins/provider';
 import { rolesPlugin } from './plugins/roles';
+import { sharingPlugin } from './plugins/sharing';
 import { stalePlugin } from './plugins/stale';
 import { statusPlugin } from './plugins/status';
 
@@ -11,5 +12,6 @@ export default [
   statusPlugin,
   presencePlugin,
   stalePlugin,
-  rolesPlugin
+  rolesPlugin,
+  sharingPlugin
 ];
