@@ -78,10 +78,9 @@ export const sharingPlugin: JupyterFrontEndPlugin<void> = {
       selector: '.jp-DirListing-item[data-isdir]',
       rank: 3
     });
-    app.contextMenu.addItem({
-      command: SHARE,
-      selector: '.jp-Notebook, .jp-FileEditor',
-      rank: 13
-    });
+    // one selector per item: Lumino context menus take no comma lists
+    for (const selector of ['.jp-Notebook', '.jp-FileEditor']) {
+      app.contextMenu.addItem({ command: SHARE, selector, rank: 13 });
+    }
   }
 };
