@@ -18,7 +18,7 @@ from traitlets import Bool, Float, Int, List, TraitError, Unicode, default, vali
 
 from . import guests
 from .access import AccessControl
-from .authorizer import filter_listings
+from .authorizer import CollabAuthorizer, filter_listings
 from .disk import ContentsFiles
 from .handlers import route_table
 from .handlers.websocket import fanout_frames
@@ -230,6 +230,16 @@ class CollabApp(ExtensionApp):
         self.access.on_change(self.registry.refresh_roles)
         guests.install(self.serverapp, self.access)
         filter_listings(self.serverapp.contents_manager)
+        self.rest_guarded = isinstance(self.serverapp.authorizer, CollabAuthorizer)
+        if not self.rest_guarded:
+            self.log.warning(
+                "jupyter-collab: ServerApp.authorizer_class is %s, not "
+                "jupyter_collab.authorizer.CollabAuthorizer: roles hold in shared documents, "
+                "but Jupyter's own API (files, kernels, terminals) is open to every "
+                "authenticated user, and share links are disabled. Our installed "
+                "jupyter_server_config.d sets it; a --config file may have replaced it.",
+                type(self.serverapp.authorizer).__name__,
+            )
         self._ready: asyncio.Future[None] | None = None
         assert self.serverapp.event_logger is not None
         self.serverapp.event_logger.add_listener(
@@ -259,6 +269,13 @@ class CollabApp(ExtensionApp):
         if self.freeze_gc_after_start:
             gc.collect()
             gc.freeze()
+
+    def can_execute(self, username: str, role: Role) -> bool:
+        """Whether this person may run code (start kernels) beside this document: owners
+        always; editors when ``editors_can_execute``. Mirrors ``CollabAuthorizer``."""
+        if self.access.is_owner(username):
+            return True
+        return bool(self.editors_can_execute) and role >= Role.EDITOR
 
     async def contents_exists(self, path: str) -> bool:
         """Whether ``path`` is a file or folder of this server (what a link may share)."""

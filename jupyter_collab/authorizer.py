@@ -165,6 +165,10 @@ def filter_listings(contents_manager: Any) -> None:
 
 
 async def _edits_somewhere(access: Any, username: str) -> bool:
+    link = access.guest_link(username)
+    if link is not None or username.startswith("guest:"):
+        # a guest holds only their link's role: the default role is not theirs
+        return link is not None and link.role >= Role.EDITOR
     if access.default_role is not None and access.default_role >= Role.EDITOR:
         return True
     return any(

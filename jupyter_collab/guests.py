@@ -56,21 +56,39 @@ def guest_user(handler: Any, access: AccessControl) -> User | None:
     )
 
 
+# JupyterLab's own REST handlers that change server-wide state yet ask no Authorizer
+# (jupyterlab_server's settings and workspaces use @web.authenticated only)
+_UNGUARDED_WRITES = ("lab/api/settings", "lab/api/workspaces")
+
+
 def install(serverapp: Any, access: AccessControl) -> None:
-    """Let the server's identity provider recognize guests first."""
+    """Let the server's identity provider recognize guests first, and keep non-owners
+    from writing what no Authorizer guards (JupyterLab's settings and workspaces, which
+    belong to the server's owner)."""
     provider = serverapp.identity_provider
     if getattr(provider, "_collab_guests", False):
         return
     inner = provider.get_user
 
     async def get_user(handler: Any) -> Any:
-        guest = guest_user(handler, access)
-        if guest is not None:
-            return guest
-        return await ensure_async(inner(handler))
+        user = guest_user(handler, access)
+        if user is None:
+            user = await ensure_async(inner(handler))
+        if user is not None and _unguarded_write(handler) and not access.is_owner(user.username):
+            log.info("%s may not change %s", user.username, handler.request.path)
+            return None  # answered 403, like any unauthenticated write
+        return user
 
     provider.get_user = get_user
     provider._collab_guests = True
+
+
+def _unguarded_write(handler: Any) -> bool:
+    request = getattr(handler, "request", None)
+    if request is None or request.method in ("GET", "HEAD", "OPTIONS"):
+        return False
+    base = handler.settings.get("base_url", "/")
+    return any(request.path.startswith(base + prefix) for prefix in _UNGUARDED_WRITES)
 
 
 _PAGE = """<!doctype html>

@@ -525,7 +525,7 @@ class Room:
         if client is None:
             return
         if role is None:
-            reason = f"{client.identity.username} no longer has access to {self.path}"
+            reason = f"access removed: you no longer have a role on {self.path}"
             channel.close(PermissionDenied.close_code, reason)
             self.leave(channel)
             return

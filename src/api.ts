@@ -22,8 +22,10 @@ export interface ISession {
   readonly room: string;
   /** The CRDT history the room holds (opaque); sent as the `epoch` query parameter. */
   readonly epoch: string;
-  /** The caller's role in the room; always `"owner"` in this server version. */
+  /** The caller's role on the document: owner, editor, commenter or viewer. */
   readonly role: string;
+  /** Whether the caller may start kernels (run code); `true` from older servers. */
+  readonly can_execute: boolean;
   /** The normalized path of the document, relative to the server root. */
   readonly path: string;
   /** The type the document was opened as. */
@@ -147,6 +149,7 @@ export function toSession(body: unknown): ISession {
     room: body.room,
     epoch: body.epoch,
     role: body.role,
+    can_execute: body.can_execute !== false,
     path: body.path,
     type: body.type
   };

@@ -77,6 +77,13 @@ class LinksHandler(APIHandler):
             ) from None
         if role is Role.OWNER:
             raise web.HTTPError(400, "a share link cannot make guests owners")
+        if not self.collab.rest_guarded:
+            raise web.HTTPError(
+                409,
+                "share links are disabled: without CollabAuthorizer a guest could read every "
+                "file (set ServerApp.authorizer_class to "
+                "jupyter_collab.authorizer.CollabAuthorizer)",
+            )
         if not await self.collab.contents_exists(path):
             raise web.HTTPError(404, f"no such file or folder: /{path}")
         link = await self.collab.access.create_link(

@@ -47,6 +47,7 @@ class SessionHandler(APIHandler):
                     "room": f"api/collab/room/{room.doc_id}",
                     "epoch": room.epoch,
                     "role": role.label,
+                    "can_execute": self.collab.can_execute(username, role),
                     "path": room.path,
                     "type": room.kind,
                 }

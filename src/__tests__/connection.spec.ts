@@ -112,6 +112,7 @@ const SESSION: ISession = {
   room: 'api/collab/room/4baa07b3-0a51-4b9f-8fec-c31389fffa85',
   epoch: '9e974086be654216',
   role: 'owner',
+  can_execute: true,
   path: 'notes.txt',
   type: 'file'
 };
@@ -980,5 +981,9 @@ describe('api', () => {
     expect(() => toSession({ ...SESSION, epoch: 3 })).toThrow(TypeError);
     expect(() => toSession({ ...SESSION, type: 'text' })).toThrow(TypeError);
     expect(toSession(SESSION)).toEqual(SESSION);
+    // an older server says nothing about executing: allowed, as before roles
+    const { can_execute: _omitted, ...older } = SESSION;
+    expect(toSession(older).can_execute).toBe(true);
+    expect(toSession({ ...SESSION, can_execute: false }).can_execute).toBe(false);
   });
 });

@@ -43,6 +43,7 @@ function sessionFor(path: string, type: DocumentType): ISession {
     room: `api/collab/room/id-${path}`,
     epoch: '0123456789abcdef',
     role: 'owner',
+    can_execute: true,
     path,
     type
   };

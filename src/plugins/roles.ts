@@ -71,6 +71,7 @@ export const rolesPlugin: JupyterFrontEndPlugin<void> = {
     app.docRegistry.addWidgetExtension('Editor', notice);
     app.docRegistry.addWidgetExtension('Notebook', {
       createNew: (panel: NotebookPanel, context: DocumentRegistry.IContext<any>) => {
+        noKernelUnlessAllowed(provider, panel);
         void context.ready.then(() => showLocks(provider, panel));
       }
     });
@@ -131,6 +132,27 @@ function showNotice(
   render(null, document);
   provider.documentChanged.connect(render);
   widget.disposed.connect(() => provider.documentChanged.disconnect(render));
+}
+
+/**
+ * Readers (and editors where executing is off) may not start kernels: the server would
+ * refuse, and JupyterLab would show "Error Starting Kernel". The session answer arrives
+ * before the notebook finishes loading, hence before its session context starts one.
+ */
+function noKernelUnlessAllowed(provider: CollabContentProvider, panel: NotebookPanel): void {
+  const live = provider.documentOf(panel.context.model.sharedModel);
+  void live?.connection
+    .then(() => {
+      if (!live.canExecute) {
+        panel.sessionContext.kernelPreference = {
+          ...panel.sessionContext.kernelPreference,
+          shouldStart: false,
+          canStart: false,
+          autoStartDefault: false
+        };
+      }
+    })
+    .catch(() => undefined); // not live: JupyterLab's usual behaviour
 }
 
 /** Lock icons on the locked cells of a live notebook, kept current. */

@@ -25,7 +25,7 @@ export const stalePlugin: JupyterFrontEndPlugin<void> = {
     provider: CollabContentProvider,
     docManager: IDocumentManager
   ): void => {
-    const reopen = async (document: IStaleDocument): Promise<void> => {
+    const close = (document: IStaleDocument): void => {
       const views = [...app.shell.widgets('main')].filter(
         widget => docManager.contextForWidget(widget)?.path === document.path
       );
@@ -36,18 +36,30 @@ export const stalePlugin: JupyterFrontEndPlugin<void> = {
         }
         view.dispose();
       }
+    };
+    const reopen = async (document: IStaleDocument): Promise<void> => {
+      close(document);
       docManager.openOrReveal(
         document.path,
         document.type === 'notebook' ? 'Notebook' : 'Editor'
       );
     };
     provider.documentRefused.connect((_, document) => {
+      const name = PathExt.basename(document.path);
+      if (/^access removed/.test(document.reason)) {
+        // an owner took this person's role away (or their share link ended): reopening
+        // would only meet "Forbidden"; close the document and say so
+        Notification.warning(`Your access to ${name} ended: an owner removed it.`, {
+          autoClose: false
+        });
+        close(document);
+        return;
+      }
       // the server closed us after refusing a change our role does not allow: only a
       // fresh copy matches the room again
-      Notification.warning(
-        `Your change to ${PathExt.basename(document.path)} was not applied: ${document.reason}`,
-        { autoClose: 10000 }
-      );
+      Notification.warning(`Your change to ${name} was not applied: ${document.reason}`, {
+        autoClose: 10000
+      });
       void reopen(document);
     });
     provider.documentStale.connect((_, document) => {

@@ -55,6 +55,8 @@ export interface ILiveDocument {
    * events; `null` until the session call answered.
    */
   role: Role | null;
+  /** Whether this user may start kernels here (from the session answer). */
+  canExecute: boolean;
   /** The ids of the notebook's locked cells (from `locks` events). */
   locked: ReadonlySet<string>;
   /** The connection; rejects when the session call fails. */
@@ -278,6 +280,7 @@ export class CollabContentProvider implements IContentProvider {
         live.role = (ROLES as readonly string[]).includes(session.role)
           ? (session.role as Role)
           : 'viewer'; // an unknown role from a newer server: the safest reading
+        live.canExecute = session.can_execute;
         this._connections.set(model, made);
         made.stateChanged.connect((_, state) => this._onState(live, state));
         made.eventReceived.connect((_, event) => this._onEvent(live, event));
@@ -295,6 +298,7 @@ export class CollabContentProvider implements IContentProvider {
       model,
       connection,
       role: null,
+      canExecute: true,
       locked: new Set()
     };
     this._byModel.set(model, live);

@@ -265,3 +265,34 @@ async def test_changing_a_links_role_reaches_its_connected_guests(
     client.ydoc.ycells[0]["source"].insert(5, "0")
     room = collab.registry.rooms[session["doc_id"]]
     await client.wait_for(lambda: room.content()["cells"][0]["source"] == "x = 10")
+
+
+@pytest.mark.parametrize(
+    "collab_config",
+    [{"owners": ["alice"], "default_role": "editor", "editors_can_execute": True}],
+)
+async def test_a_viewer_guest_runs_no_code_even_where_editors_may(
+    jp_root_dir, jp_fetch, jp_ws_fetch, collab_config
+):
+    """The default role (editor here) is not a guest's: only their link's role counts."""
+    (jp_root_dir / "a.ipynb").write_text(json.dumps(NOTEBOOK))
+    link = await create_link(jp_fetch, "a.ipynb", "viewer")
+    guest = Guest(jp_fetch, jp_ws_fetch)
+    await guest.join(link["url"], "Zoe")
+
+    session = await guest.session("a.ipynb")
+    assert (session["role"], session["can_execute"]) == ("viewer", False)
+    assert await guest.code("GET", "api", "kernels") == 403
+    new_session = {"path": "a.ipynb", "type": "notebook", "kernel": {"name": "python3"}}
+    assert await guest.code("POST", "api", "sessions", body=new_session) == 403
+    # bob, an editor by default, may (editors_can_execute)
+    bobs = await jp_fetch(
+        "api",
+        "collab",
+        "session",
+        "a.ipynb",
+        method="PUT",
+        headers=auth("bob"),
+        body=json.dumps({"type": "notebook"}),
+    )
+    assert json.loads(bobs.body)["can_execute"] is True

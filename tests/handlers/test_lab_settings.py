@@ -1,0 +1,55 @@
+"""JupyterLab's settings and workspaces belong to the server's owner: their handlers ask
+no Authorizer, so the identity wrapper refuses writes from everyone else."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from tornado.httpclient import HTTPClientError
+
+from jupyter_collab.authorizer import CollabAuthorizer
+
+from .test_roles import TokenPerUser, auth
+
+
+@pytest.fixture
+def collab_config() -> dict[str, Any]:
+    return {"owners": ["alice"], "default_role": "editor"}
+
+
+@pytest.fixture
+def jp_server_config(jp_server_config: dict[str, Any]) -> dict[str, Any]:
+    config = dict(jp_server_config)
+    extensions = {**config["ServerApp"]["jpserver_extensions"], "jupyterlab": True}
+    config["ServerApp"] = {
+        **config["ServerApp"],
+        "jpserver_extensions": extensions,
+        "identity_provider_class": TokenPerUser,
+        "authorizer_class": CollabAuthorizer,
+    }
+    return config
+
+
+async def code(jp_fetch: Any, user: str, method: str, *parts: str, body: Any = None) -> int:
+    try:
+        response = await jp_fetch(
+            *parts,
+            method=method,
+            headers=auth(user),
+            body=None if body is None else json.dumps(body),
+        )
+    except HTTPClientError as err:
+        return err.code
+    return response.code
+
+
+async def test_only_owners_change_settings_and_workspaces(jp_fetch):
+    theme = ("lab", "api", "settings", "@jupyterlab/apputils-extension:themes")
+    dark = {"raw": '{"theme": "JupyterLab Dark"}'}
+
+    assert await code(jp_fetch, "bob", "PUT", *theme, body=dark) == 403
+    assert await code(jp_fetch, "bob", "PUT", "lab", "api", "workspaces", "default", body={}) == 403
+    assert await code(jp_fetch, "bob", "GET", *theme) == 200  # reading is fine
+    assert await code(jp_fetch, "alice", "PUT", *theme, body=dark) == 204
