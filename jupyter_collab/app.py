@@ -19,6 +19,7 @@ from traitlets import Bool, Float, Int, List, TraitError, Unicode, default, vali
 from . import guests
 from .access import AccessControl
 from .authorizer import CollabAuthorizer, filter_listings
+from .authorizer import install as install_authorizer
 from .disk import ContentsFiles
 from .handlers import route_table
 from .handlers.websocket import fanout_frames
@@ -95,6 +96,16 @@ class CollabApp(ExtensionApp):
             "Whether users who are not owners but hold the editor role may start kernels and "
             "run code. Off by default: code runs as the server's user and can read or write "
             "every file, so executing is as good as owning the server."
+        ),
+    )
+    govern_rest_api = Bool(
+        True,
+        config=True,
+        help=(
+            "Whether roles also govern Jupyter's own REST API (files, kernels, terminals) "
+            "through CollabAuthorizer, placed in front of the server's authorizer. Turning "
+            "it off leaves that API open to every authenticated user and disables share "
+            "links."
         ),
     )
     presence_idle_seconds = Float(
@@ -230,15 +241,15 @@ class CollabApp(ExtensionApp):
         self.access.on_change(self.registry.refresh_roles)
         guests.install(self.serverapp, self.access)
         filter_listings(self.serverapp.contents_manager)
+        if self.govern_rest_api:
+            # ExtensionApp copies these settings over the web app's after this method
+            self.settings["authorizer"] = install_authorizer(self.serverapp)
         self.rest_guarded = isinstance(self.serverapp.authorizer, CollabAuthorizer)
         if not self.rest_guarded:
             self.log.warning(
-                "jupyter-collab: ServerApp.authorizer_class is %s, not "
-                "jupyter_collab.authorizer.CollabAuthorizer: roles hold in shared documents, "
-                "but Jupyter's own API (files, kernels, terminals) is open to every "
-                "authenticated user, and share links are disabled. Our installed "
-                "jupyter_server_config.d sets it; a --config file may have replaced it.",
-                type(self.serverapp.authorizer).__name__,
+                "jupyter-collab: CollabApp.govern_rest_api is off: roles hold in shared "
+                "documents, but Jupyter's own API (files, kernels, terminals) is open to every "
+                "authenticated user, and share links are disabled."
             )
         self._ready: asyncio.Future[None] | None = None
         assert self.serverapp.event_logger is not None

@@ -13,8 +13,10 @@ one notebook would hand over the whole server. Owners keep every right. Everyone
 - anything else (settings, kernelspecs, ``/api/me``...): read only;
 - jupyter-collab's own handlers check roles themselves, per document and per message.
 
-Enabled by ``jupyter-config/server-config/jupyter_collab.json``
-(``ServerApp.authorizer_class``).
+Installed by the extension itself in front of whatever authorizer the server has
+(``install``; ``CollabApp.govern_rest_api``): jupyter_server reads only
+``jpserver_extensions`` from an extension's ``jupyter_server_config.d`` file, so an
+``authorizer_class`` there would be ignored.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from jupyter_server.auth.authorizer import Authorizer
+from jupyter_server.utils import ensure_async
 
 from .permissions import Action, Role, allows
 
@@ -43,10 +46,23 @@ _NEVER = {"terminals"}
 
 
 class CollabAuthorizer(Authorizer):
-    """Applies document roles to Jupyter's handlers for users who are not owners."""
+    """Applies document roles to Jupyter's handlers for users who are not owners.
+
+    ``inner`` is the authorizer the deployment configured (JupyterHub's, a custom one,
+    or the default that allows everything): a request passes only if both agree.
+    """
+
+    inner: Authorizer | None = None
 
     async def is_authorized(self, handler: Any, user: Any, action: str, resource: str) -> bool:
         LISTING_FILTER.set(None)  # every request starts unfiltered
+        if not await self._ours(handler, user, action, resource):
+            return False
+        if self.inner is None:
+            return True
+        return bool(await ensure_async(self.inner.is_authorized(handler, user, action, resource)))
+
+    async def _ours(self, handler: Any, user: Any, action: str, resource: str) -> bool:
         collab = _collab_app(self)
         if collab is None or getattr(handler, "collab", None) is not None:
             return True  # not loaded yet, or one of ours: it checks roles itself
@@ -174,3 +190,16 @@ async def _edits_somewhere(access: Any, username: str) -> bool:
     return any(
         m.principal == username and m.role >= Role.EDITOR for m in await access.memberships()
     )
+
+
+def install(serverapp: Any) -> CollabAuthorizer:
+    """Put a ``CollabAuthorizer`` in front of the server's authorizer (once)."""
+    current = serverapp.authorizer
+    if isinstance(current, CollabAuthorizer):
+        return current
+    wrapped = CollabAuthorizer(parent=serverapp, identity_provider=serverapp.identity_provider)
+    wrapped.inner = current
+    serverapp.authorizer = wrapped
+    if getattr(serverapp, "web_app", None) is not None:
+        serverapp.web_app.settings["authorizer"] = wrapped  # what handlers read
+    return wrapped

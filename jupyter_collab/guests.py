@@ -154,6 +154,7 @@ class JoinHandler(JupyterHandler):
             expires_days=expires_days,
             httponly=True,
             samesite="Lax",
+            path=self.base_url,  # this server only: under a hub, each user's has its own
         )
         log.info("a guest named %r joined through share link %s", name, link.link_id)
         self.redirect(f"{self.base_url}lab/tree/{link.path}")

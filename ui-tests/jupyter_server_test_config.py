@@ -71,8 +71,8 @@ class CollabTestIdentityProvider(IdentityProvider):
 c = get_config()  # noqa: F821 (injected by traitlets)
 
 c.ServerApp.identity_provider_class = CollabTestIdentityProvider
-# `--config` replaces the installed jupyter_server_config.d, which sets this: roles must
-# govern Jupyter's own API here as in a real install
+# The extension puts CollabAuthorizer in front of the server's authorizer by itself; it
+# is also named here so the test server's set-up reads as what it is
 c.ServerApp.authorizer_class = "jupyter_collab.authorizer.CollabAuthorizer"
 # No shared server token: JupyterLab copies IdentityProvider.token into the page config, and the
 # browser would then send it on every request instead of its user's cookie.

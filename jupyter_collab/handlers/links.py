@@ -80,9 +80,8 @@ class LinksHandler(APIHandler):
         if not self.collab.rest_guarded:
             raise web.HTTPError(
                 409,
-                "share links are disabled: without CollabAuthorizer a guest could read every "
-                "file (set ServerApp.authorizer_class to "
-                "jupyter_collab.authorizer.CollabAuthorizer)",
+                "share links are disabled: with CollabApp.govern_rest_api off, a guest could "
+                "read every file",
             )
         if not await self.collab.contents_exists(path):
             raise web.HTTPError(404, f"no such file or folder: /{path}")
