@@ -4,7 +4,10 @@
 starts ``jupyterhub`` (which starts the pure-Python configurable-http-proxy itself), and
 stops everything it started again, by pid. Single-user servers come from this project's
 venv (``jupyterhub-singleuser``), so the installed jupyter_collab extension and its
-``CollabAuthorizer`` (from the venv's ``etc/jupyter/jupyter_server_config.d``) are loaded.
+``CollabAuthorizer`` (which the extension installs itself) are loaded.
+
+Every wait is on an event with a deadline, never a sleep: the hub's "is now running" log
+line, the hub's spawn progress stream, and each process's exit (a pidfd).
 
 ``http()`` is a small client that never follows redirects and never sends cookies on
 its own, so tests can see exactly what the hub, the proxy and the server answer.
@@ -14,11 +17,14 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.client import HTTPConnection
 from pathlib import Path
@@ -173,6 +179,36 @@ def _descendants(root: int) -> list[int]:
     return found
 
 
+def _wait_for_exit(pid: int, timeout: float) -> None:
+    """Wait until ``pid`` (not our child) exits, or ``timeout``: its pidfd turns readable."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return  # already gone
+    try:
+        select.select([fd], [], [], timeout)
+    finally:
+        os.close(fd)
+
+
+def events(url: str, token: str, timeout: float) -> Iterator[dict[str, Any]]:
+    """The JSON events of a server-sent event stream, until it ends or ``timeout``."""
+    parts = urlsplit(url)
+    conn = HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    try:
+        conn.request("GET", parts.path, headers={"Authorization": f"token {token}"})
+        reply = conn.getresponse()
+        assert reply.status == 200, (reply.status, reply.read()[:500])
+        for raw in reply:
+            line = raw.decode(errors="replace").strip()
+            if line.startswith("data:"):
+                yield dict(json.loads(line[len("data:") :]))
+    except TimeoutError:
+        return  # the caller reports what it was waiting for
+    finally:
+        conn.close()
+
+
 def _cmdline(pid: int) -> str:
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as f:
@@ -221,26 +257,33 @@ class RunningHub:
             "password": PASSWORD,
         }
         env = dict(os.environ, COLLAB_HUB_SETTINGS=json.dumps(settings))
+        self.proc = subprocess.Popen(
+            [str(VENV_BIN / "jupyterhub"), "-f", str(config)],
+            cwd=self.root,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # a process group of its own
+        )
+        running = threading.Event()
+        threading.Thread(target=self._copy_log, args=(running,), daemon=True).start()
+        # the hub logs this once the proxy routes to it; it also fires if the hub exits
+        if not running.wait(timeout) or self.proc.poll() is not None:
+            raise RuntimeError(f"the hub did not come up:\n{self.log()[-4000:]}")
+        reply = http("GET", f"{self.url}/hub/api/")
+        assert reply.status == 200, (reply.status, reply.text)
+        return dict(reply.json())
+
+    def _copy_log(self, running: threading.Event) -> None:
+        """Copy the hub's output to hub.log; set ``running`` when it is up (or gone)."""
+        assert self.proc is not None and self.proc.stdout is not None
         with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen(
-                [str(VENV_BIN / "jupyterhub"), "-f", str(config)],
-                cwd=self.root,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # a process group of its own
-            )
-        deadline = time.monotonic() + timeout
-        while True:  # the proxy answers 404 until the hub has added its route
-            try:
-                reply = http("GET", f"{self.url}/hub/api/")
-                if reply.status == 200:
-                    return dict(reply.json())
-            except OSError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the hub did not come up:\n{self.log()[-4000:]}")
-            time.sleep(0.2)  # polling for start-up
+            for line in self.proc.stdout:
+                log.write(line)
+                log.flush()
+                if b"JupyterHub is now running" in line:
+                    running.set()
+        running.set()  # the hub exited: start() reports it
 
     def login(self, user: str, password: str = PASSWORD) -> Response:
         """REST login: a new API token of ``user``'s (201) or a refusal."""
@@ -253,16 +296,14 @@ class RunningHub:
     def spawn(self, user: str, token: str, timeout: float = 120) -> None:
         reply = http("POST", f"{self.url}/hub/api/users/{user}/server", token=token)
         assert reply.status in (201, 202), (reply.status, reply.text)
-        deadline = time.monotonic() + timeout
-        while True:
-            model = http("GET", f"{self.url}/hub/api/users/{user}", token=token).json()
-            server = model.get("servers", {}).get("")
-            if server and server.get("ready"):
+        # the hub streams the spawn's progress (server-sent events) until it is ready
+        for event in events(f"{self.url}/hub/api/users/{user}/server/progress", token, timeout):
+            if event.get("ready"):
                 self._remember_pids()
                 return
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{user}'s server never got ready:\n{self.log()[-4000:]}")
-            time.sleep(0.3)  # polling for start-up
+            if event.get("failed"):
+                break
+        raise AssertionError(f"{user}'s server never got ready:\n{self.log()[-4000:]}")
 
     def _remember_pids(self) -> None:
         if self.proc is not None:
@@ -284,8 +325,7 @@ class RunningHub:
         leftovers = []
         deadline = time.monotonic() + 5
         for pid in sorted(self.seen_pids - {self.proc.pid}):
-            while _cmdline(pid) and time.monotonic() < deadline:
-                time.sleep(0.1)  # polling for exit
+            _wait_for_exit(pid, max(0.0, deadline - time.monotonic()))
             if _cmdline(pid):
                 leftovers.append((pid, _cmdline(pid)))
                 try:
