@@ -23,12 +23,13 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = Path(__file__).with_name("yclient.mjs")
 NODE = shutil.which("node")
 
+# No skip: the one test command (scripts/test) needs Node and node_modules for the jest
+# stage and for building the labextension anyway, so their absence is a broken set-up
+# that must fail loudly, not interop coverage quietly gone.
 if NODE is None:
-    pytest.skip("interop tests need `node` on PATH", allow_module_level=True)
+    pytest.fail("interop tests need `node` on PATH (as jest and the build do)", pytrace=False)
 if not (ROOT / "node_modules" / "y-websocket").is_dir():
-    pytest.skip(
-        "interop tests need node_modules/y-websocket: run `jlpm install`", allow_module_level=True
-    )
+    pytest.fail("interop tests need node_modules/y-websocket: run `jlpm install`", pytrace=False)
 
 pytestmark = pytest.mark.interop
 
