@@ -57,17 +57,10 @@ from pathlib import Path
 from typing import Any
 
 BENCH = Path(__file__).resolve().parent
-MAIN_PYTHON = BENCH.parent / ".venv" / "bin" / "python"
-
-
-def _ensure_main_venv() -> None:
-    """Run under the main venv's python (psutil, the bench helpers), as run.py does."""
-    if MAIN_PYTHON.exists() and Path(sys.prefix).resolve() != MAIN_PYTHON.parent.parent.resolve():
-        os.execv(str(MAIN_PYTHON), [str(MAIN_PYTHON), str(Path(__file__).resolve()), *sys.argv[1:]])
-
-
 if __name__ == "__main__":
-    _ensure_main_venv()
+    from main_venv import ensure_main_venv  # this script's folder is on sys.path
+
+    ensure_main_venv(__file__)
 
 sys.path.insert(0, str(BENCH))
 

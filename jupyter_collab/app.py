@@ -14,6 +14,7 @@ from typing import Any
 
 from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
+from jupyter_server.utils import ensure_async
 from traitlets import Bool, Float, Int, List, TraitError, Unicode, default, validate
 
 from . import guests
@@ -292,11 +293,8 @@ class CollabApp(ExtensionApp):
         """Whether ``path`` is a file or folder of this server (what a link may share)."""
         assert self.serverapp is not None
         cm = self.serverapp.contents_manager
-        for check in (cm.file_exists, cm.dir_exists):
-            result = check(path)  # type: ignore[no-untyped-call]
-            if hasattr(result, "__await__"):
-                result = await result
-            if result:
+        for check in (cm.file_exists, cm.dir_exists):  # sync or async, per manager
+            if await ensure_async(check(path)):  # type: ignore[no-untyped-call]
                 return True
         return False
 

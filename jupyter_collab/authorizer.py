@@ -123,10 +123,7 @@ async def _is_folder(handler: Any, path: str) -> bool:
     contents_manager = handler.settings.get("contents_manager")
     if contents_manager is None:
         return False
-    result = contents_manager.dir_exists(path)
-    if hasattr(result, "__await__"):
-        result = await result
-    return bool(result)
+    return bool(await ensure_async(contents_manager.dir_exists(path)))
 
 
 async def _has_role_below(access: Any, username: str, folder: str) -> bool:

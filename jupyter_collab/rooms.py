@@ -440,8 +440,9 @@ class Room:
     def _apply(self, client: Client, update: bytes) -> None:
         if update == b"\x00\x00":
             return
-        if self.locked and client.role < Role.OWNER:
-            self._check_locks(client, update)
+        checked = bool(self.locked) and client.role < Role.OWNER
+        if checked:
+            self._check_locks(client, update)  # the shadow now holds it
         self._pending.clear()
         try:
             with self.doc.transaction(origin=client):
@@ -450,7 +451,7 @@ class Room:
             self._pending.clear()
             raise ProtocolError(f"update rejected: {exc}") from exc
         self._touch(client)
-        self._commit(client.identity.username, "client", sender=client.channel)
+        self._commit(client.identity.username, "client", sender=client.channel, shadowed=checked)
         if self._structure_changed:
             self._fix_duplicate_cells()
 
@@ -534,11 +535,17 @@ class Room:
             channel.send(encode_event({"type": "role", "role": role.label}))
             self.on_presence()  # the panel shows roles
 
-    def _commit(self, author: str, origin: str, *, sender: Channel | None = None) -> int:
-        """Store and relay what the last transactions changed; return how many updates."""
+    def _commit(
+        self, author: str, origin: str, *, sender: Channel | None = None, shadowed: bool = False
+    ) -> int:
+        """Store and relay what the last transactions changed; return how many updates.
+
+        ``shadowed``: the lock guard's shadow applied this change already (while checking
+        it), so following it again would only repeat that work on the typing path.
+        """
         pending, self._pending = self._pending, []
         for update in pending:
-            if self._guard is not None:
+            if self._guard is not None and not shadowed:
                 self._guard.follow(update)
             client_ids = list(decode_state_vector(get_state(update)))
             self.store.append(

@@ -11,7 +11,7 @@ from tornado.httpclient import HTTPClientError
 
 from jupyter_collab.authorizer import CollabAuthorizer
 
-from .test_roles import TokenPerUser, auth
+from .test_roles import auth, token_users
 
 
 @pytest.fixture
@@ -21,9 +21,7 @@ def collab_config() -> dict[str, Any]:
 
 @pytest.fixture
 def jp_server_config(jp_server_config: dict[str, Any]) -> dict[str, Any]:
-    config = dict(jp_server_config)
-    config["ServerApp"] = {**config["ServerApp"], "identity_provider_class": TokenPerUser}
-    return config  # no authorizer_class: the server's default one
+    return token_users(jp_server_config)  # no authorizer_class: the server's default one
 
 
 async def test_roles_govern_the_rest_api_without_any_authorizer_setting(

@@ -9,9 +9,7 @@ from typing import Any
 import pytest
 from tornado.httpclient import HTTPClientError
 
-from jupyter_collab.authorizer import CollabAuthorizer
-
-from .test_roles import TokenPerUser, auth
+from .test_roles import auth, token_users
 
 
 @pytest.fixture
@@ -21,15 +19,8 @@ def collab_config() -> dict[str, Any]:
 
 @pytest.fixture
 def jp_server_config(jp_server_config: dict[str, Any]) -> dict[str, Any]:
-    config = dict(jp_server_config)
-    extensions = {**config["ServerApp"]["jpserver_extensions"], "jupyterlab": True}
-    config["ServerApp"] = {
-        **config["ServerApp"],
-        "jpserver_extensions": extensions,
-        "identity_provider_class": TokenPerUser,
-        "authorizer_class": CollabAuthorizer,
-    }
-    return config
+    extensions = {**jp_server_config["ServerApp"]["jpserver_extensions"], "jupyterlab": True}
+    return token_users(jp_server_config, jpserver_extensions=extensions)
 
 
 async def code(jp_fetch: Any, user: str, method: str, *parts: str, body: Any = None) -> int:

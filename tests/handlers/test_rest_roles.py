@@ -11,9 +11,7 @@ import pytest
 from jupyter_server.base.handlers import path_regex
 from tornado.httpclient import HTTPClientError
 
-from jupyter_collab.authorizer import CollabAuthorizer
-
-from .test_roles import TokenPerUser, auth
+from .test_roles import auth, token_users
 from .test_websocket import NOTEBOOK
 
 
@@ -24,13 +22,7 @@ def collab_config() -> dict[str, Any]:
 
 @pytest.fixture
 def jp_server_config(jp_server_config: dict[str, Any]) -> dict[str, Any]:
-    config = dict(jp_server_config)
-    config["ServerApp"] = {
-        **config["ServerApp"],
-        "identity_provider_class": TokenPerUser,
-        "authorizer_class": CollabAuthorizer,
-    }
-    return config
+    return token_users(jp_server_config)
 
 
 @pytest.fixture

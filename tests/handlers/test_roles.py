@@ -36,8 +36,18 @@ def collab_config() -> dict[str, Any]:
 
 @pytest.fixture
 def jp_server_config(jp_server_config: dict[str, Any]) -> dict[str, Any]:
-    config = dict(jp_server_config)
-    config["ServerApp"] = {**config["ServerApp"], "identity_provider_class": TokenPerUser}
+    return token_users(jp_server_config)
+
+
+def token_users(config: dict[str, Any], **server_app: Any) -> dict[str, Any]:
+    """``config`` with alice, bob and carol as ``TokenPerUser`` identities, plus any
+    other ``ServerApp`` settings. No authorizer setting: the extension installs its own."""
+    config = dict(config)
+    config["ServerApp"] = {
+        **config["ServerApp"],
+        "identity_provider_class": TokenPerUser,
+        **server_app,
+    }
     return config
 
 

@@ -13,7 +13,7 @@ from tornado.httpclient import HTTPClientError
 
 from tests.clients import YClient
 
-from .test_roles import TokenPerUser, auth
+from .test_roles import auth, token_users
 from .test_websocket import NOTEBOOK
 
 
@@ -24,15 +24,7 @@ def collab_config() -> dict[str, Any]:
 
 @pytest.fixture
 def jp_server_config(jp_server_config: dict[str, Any]) -> dict[str, Any]:
-    from jupyter_collab.authorizer import CollabAuthorizer
-
-    config = dict(jp_server_config)
-    config["ServerApp"] = {
-        **config["ServerApp"],
-        "identity_provider_class": TokenPerUser,
-        "authorizer_class": CollabAuthorizer,
-    }
-    return config
+    return token_users(jp_server_config)
 
 
 def cookies_of(response: Any) -> dict[str, str]:
