@@ -75,8 +75,8 @@ class MembersHandler(APIHandler):
             raise web.HTTPError(
                 400, f'body must be {{"principal": <username>, "role": <role>}}: {exc}'
             ) from None
-        if not isinstance(principal, str) or not principal.strip():
-            raise web.HTTPError(400, "principal must be a non-empty username")
+        if not isinstance(principal, str) or not 0 < len(principal.strip()) <= 200:
+            raise web.HTTPError(400, "principal must be a username of 1 to 200 characters")
         membership = await self.collab.access.grant(
             path, principal.strip(), role, by=self.current_user.username
         )

@@ -222,6 +222,9 @@ async def test_only_owners_change_roles(jp_root_dir, as_user):
     with pytest.raises(HTTPClientError) as err:
         await as_user("alice").grant("a.ipynb", "bob", "admin")
     assert err.value.code == 400
+    with pytest.raises(HTTPClientError) as err:  # nothing oversized reaches the store
+        await as_user("alice").grant("a.ipynb", "x" * 201, "viewer")
+    assert err.value.code == 400
     assert (await as_user("bob").session("a.ipynb"))["role"] == "viewer"
 
 
