@@ -17,7 +17,7 @@ from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.utils import ensure_async
 from traitlets import Bool, Float, Int, List, TraitError, Unicode, default, validate
 
-from . import guests
+from . import gate
 from .access import AccessControl
 from .authorizer import CollabAuthorizer, filter_listings
 from .authorizer import install as install_authorizer
@@ -221,6 +221,7 @@ class CollabApp(ExtensionApp):
             compaction_budget_bytes=self.history_compaction_budget_bytes,
         )
         root = os.path.abspath(os.path.expanduser(self.serverapp.root_dir))
+        self.root = root
         self.access = AccessControl(
             self.store,
             root,
@@ -240,7 +241,7 @@ class CollabApp(ExtensionApp):
             access=self.access,
         )
         self.access.on_change(self.registry.refresh_roles)
-        guests.install(self.serverapp, self.access)
+        self.gate = gate.install(self.serverapp, self, govern=self.govern_rest_api)
         filter_listings(self.serverapp.contents_manager)
         if self.govern_rest_api:
             # ExtensionApp copies these settings over the web app's after this method
@@ -274,6 +275,9 @@ class CollabApp(ExtensionApp):
         await asyncio.shield(self._ready)
 
     async def _start(self) -> None:
+        assert self.serverapp is not None
+        # again now that every extension has loaded: JupyterHub's sets its own hook
+        gate.install_page_config_hook(self.serverapp.web_app)
         await self.store.open()
         await self.access.load()
         self.registry.start()
@@ -288,6 +292,20 @@ class CollabApp(ExtensionApp):
         if self.access.is_owner(username):
             return True
         return bool(self.editors_can_execute) and role >= Role.EDITOR
+
+    async def can_execute_somewhere(self, username: str) -> bool:
+        """Whether this person may start kernels at all (the REST side of ``can_execute``)."""
+        if self.access.is_owner(username):
+            return True
+        return bool(self.editors_can_execute) and await gate.edits_somewhere(self.access, username)
+
+    def canonical_path(self, raw: str) -> str:
+        """``paths.canonical_path`` on this server's root and ContentsManager.
+
+        Raises:
+            PermissionDenied: the path leaves the root or names a hidden file.
+        """
+        return self.gate.canonical(raw)
 
     async def contents_exists(self, path: str) -> bool:
         """Whether ``path`` is a file or folder of this server (what a link may share)."""

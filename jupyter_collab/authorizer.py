@@ -26,12 +26,13 @@ import contextvars
 import logging
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import unquote
 
 from jupyter_server.auth.authorizer import Authorizer
 from jupyter_server.utils import ensure_async
 
-from .permissions import Action, Role, allows
+from .errors import PermissionDenied
+from .gate import granted_paths, has_role_below, url_path
+from .permissions import Action, allows
 
 # Which entries of a folder listing the current request may see (None: all). Set by the
 # authorizer on every contents request, read by the contents manager wrapper below.
@@ -74,10 +75,14 @@ class CollabAuthorizer(Authorizer):
         if resource in _NEVER:
             return False
         if resource in _EXECUTE:
-            return bool(collab.editors_can_execute) and await _edits_somewhere(access, username)
+            return bool(await collab.can_execute_somewhere(username))
         if resource != "contents":
             return action == "read"
-        path = _path_of(handler)
+        try:
+            path = collab.canonical_path(url_path(handler))
+        except PermissionDenied as err:
+            log.info("%s may not %s %s: %s", username, action, handler.request.path, err)
+            return False
         method = handler.request.method.upper()
         if method in ("PATCH", "DELETE") or (method == "POST" and action == "write"):
             needed = Action.MANAGE  # rename, delete, copy or new file in a folder
@@ -91,7 +96,7 @@ class CollabAuthorizer(Authorizer):
         if needed is Action.READ and await _is_folder(handler, path):
             # a folder: list only what this person may reach (themselves, or the way to it)
             LISTING_FILTER.set(lambda entry: _reachable(access, username, entry))
-            return allows(role, needed) or await _has_role_below(access, username, path)
+            return allows(role, needed) or has_role_below(access, username, path)
         if allows(role, needed):
             return True
         log.info(
@@ -110,15 +115,6 @@ def _collab_app(authorizer: Authorizer) -> Any:
     return app if getattr(app, "access", None) is not None else None
 
 
-def _path_of(handler: Any) -> str:
-    """The contents path a handler was routed with (``(?P<path>...)`` or the first group)."""
-    path = (getattr(handler, "path_kwargs", None) or {}).get("path")
-    if path is None:
-        args = getattr(handler, "path_args", None) or []
-        path = args[0] if args else ""
-    return unquote(path if isinstance(path, str) else "").strip("/")
-
-
 async def _is_folder(handler: Any, path: str) -> bool:
     contents_manager = handler.settings.get("contents_manager")
     if contents_manager is None:
@@ -126,25 +122,11 @@ async def _is_folder(handler: Any, path: str) -> bool:
     return bool(await ensure_async(contents_manager.dir_exists(path)))
 
 
-async def _has_role_below(access: Any, username: str, folder: str) -> bool:
-    prefix = folder + "/" if folder else ""
-    return any(path.startswith(prefix) for path in _granted_paths(access, username))
-
-
-def _granted_paths(access: Any, username: str) -> list[str]:
-    """Every path ``username`` holds a role on by membership or share link."""
-    paths = [m.path for m in access.memberships_now() if m.principal == username]
-    link = access.guest_link(username)
-    if link is not None:
-        paths.append(link.path)
-    return paths
-
-
 def _reachable(access: Any, username: str, entry: str) -> bool:
     """Whether a listed entry is shown: a role on it, or a granted path inside it."""
     if access.role_now(username, entry) is not None:
         return True
-    return any(path.startswith(entry + "/") for path in _granted_paths(access, username))
+    return any(path.startswith(entry + "/") for path in granted_paths(access, username))
 
 
 def filter_listings(contents_manager: Any) -> None:
@@ -175,18 +157,6 @@ def filter_listings(contents_manager: Any) -> None:
 
         contents_manager.get = get_sync
     contents_manager._collab_filtered = True
-
-
-async def _edits_somewhere(access: Any, username: str) -> bool:
-    link = access.guest_link(username)
-    if link is not None or username.startswith("guest:"):
-        # a guest holds only their link's role: the default role is not theirs
-        return link is not None and link.role >= Role.EDITOR
-    if access.default_role is not None and access.default_role >= Role.EDITOR:
-        return True
-    return any(
-        m.principal == username and m.role >= Role.EDITOR for m in await access.memberships()
-    )
 
 
 def install(serverapp: Any) -> CollabAuthorizer:

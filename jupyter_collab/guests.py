@@ -3,7 +3,7 @@
 Opening ``{base_url}collab/join/<token>`` asks for a display name, then sets a signed
 cookie (the server's cookie secret) naming the guest, the link and the cookie's expiry.
 The server's identity provider, whatever it is (token, password, JupyterHub), is asked
-only when a request carries no valid guest cookie: ``install`` wraps its ``get_user``.
+only when a request carries no valid guest cookie (``gate.install`` wraps its ``get_user``).
 A guest's username is ``guest:<link id>:<guest id>``; their only role is the link's, on
 the link's path, while the link is active (``access.AccessControl.role_now``).
 """
@@ -20,7 +20,6 @@ from typing import Any
 from jupyter_server.auth.decorator import allow_unauthenticated
 from jupyter_server.auth.identity import User
 from jupyter_server.base.handlers import JupyterHandler
-from jupyter_server.utils import ensure_async
 from tornado import web
 
 from .access import GUEST_PREFIX, AccessControl, guest_link_id
@@ -54,41 +53,6 @@ def guest_user(handler: Any, access: AccessControl) -> User | None:
         initials=initials,
         color=_PALETTE[digest % len(_PALETTE)],
     )
-
-
-# JupyterLab's own REST handlers that change server-wide state yet ask no Authorizer
-# (jupyterlab_server's settings and workspaces use @web.authenticated only)
-_UNGUARDED_WRITES = ("lab/api/settings", "lab/api/workspaces")
-
-
-def install(serverapp: Any, access: AccessControl) -> None:
-    """Let the server's identity provider recognize guests first, and keep non-owners
-    from writing what no Authorizer guards (JupyterLab's settings and workspaces, which
-    belong to the server's owner)."""
-    provider = serverapp.identity_provider
-    if getattr(provider, "_collab_guests", False):
-        return
-    inner = provider.get_user
-
-    async def get_user(handler: Any) -> Any:
-        user = guest_user(handler, access)
-        if user is None:
-            user = await ensure_async(inner(handler))
-        if user is not None and _unguarded_write(handler) and not access.is_owner(user.username):
-            log.info("%s may not change %s", user.username, handler.request.path)
-            return None  # answered 403, like any unauthenticated write
-        return user
-
-    provider.get_user = get_user
-    provider._collab_guests = True
-
-
-def _unguarded_write(handler: Any) -> bool:
-    request = getattr(handler, "request", None)
-    if request is None or request.method in ("GET", "HEAD", "OPTIONS"):
-        return False
-    base = handler.settings.get("base_url", "/")
-    return any(request.path.startswith(base + prefix) for prefix in _UNGUARDED_WRITES)
 
 
 _PAGE = """<!doctype html>

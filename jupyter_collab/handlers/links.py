@@ -16,6 +16,7 @@ from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
 from ..permissions import Action, Role, ShareLink, allows
+from .base import canonical_or_403
 
 
 def link_json(link: ShareLink, base_url: str, now: float) -> dict[str, Any]:
@@ -53,7 +54,7 @@ class LinksHandler(APIHandler):
     @web.authenticated
     @authorized("read")  # type: ignore[untyped-decorator]
     async def get(self, path: str) -> None:
-        path = path.strip("/")
+        path = canonical_or_403(self.collab, path)
         await self._manage(path)
         links = self.collab.access.links_on(path)
         self.finish(json.dumps({"path": path, "links": [self._json(x) for x in links]}))
@@ -61,7 +62,7 @@ class LinksHandler(APIHandler):
     @web.authenticated
     @authorized("write")  # type: ignore[untyped-decorator]
     async def post(self, path: str) -> None:
-        path = path.strip("/")
+        path = canonical_or_403(self.collab, path)
         await self._manage(path)
         try:
             body = json.loads(self.request.body or b"{}")
@@ -94,7 +95,7 @@ class LinksHandler(APIHandler):
     @web.authenticated
     @authorized("write")  # type: ignore[untyped-decorator]
     async def patch(self, path: str) -> None:
-        path = path.strip("/")
+        path = canonical_or_403(self.collab, path)
         await self._manage(path)
         link_id = self.get_query_argument("id", "")
         try:
@@ -114,7 +115,7 @@ class LinksHandler(APIHandler):
     @web.authenticated
     @authorized("write")  # type: ignore[untyped-decorator]
     async def delete(self, path: str) -> None:
-        path = path.strip("/")
+        path = canonical_or_403(self.collab, path)
         await self._manage(path)
         link_id = self.get_query_argument("id", "")
         ours = {link.link_id for link in self.collab.access.links_on(path)}

@@ -16,6 +16,7 @@ from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
 from ..permissions import Action, Membership, Role, allows
+from .base import canonical_or_403
 
 
 def membership_json(m: Membership) -> dict[str, Any]:
@@ -49,7 +50,7 @@ class MembersHandler(APIHandler):
     @web.authenticated
     @authorized("read")  # type: ignore[untyped-decorator]
     async def get(self, path: str) -> None:
-        path = path.strip("/")
+        path = canonical_or_403(self.collab, path)
         role = await self._require(path, Action.READ)
         members = await self.collab.access.memberships(path)
         self.finish(
@@ -65,7 +66,7 @@ class MembersHandler(APIHandler):
     @web.authenticated
     @authorized("write")  # type: ignore[untyped-decorator]
     async def put(self, path: str) -> None:
-        path = path.strip("/")
+        path = canonical_or_403(self.collab, path)
         await self._require(path, Action.MANAGE)
         try:
             body = json.loads(self.request.body or b"{}")
@@ -85,7 +86,7 @@ class MembersHandler(APIHandler):
     @web.authenticated
     @authorized("write")  # type: ignore[untyped-decorator]
     async def delete(self, path: str) -> None:
-        path = path.strip("/")
+        path = canonical_or_403(self.collab, path)
         await self._require(path, Action.MANAGE)
         principal = self.get_query_argument("principal", "")
         if not principal:

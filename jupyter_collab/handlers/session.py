@@ -11,6 +11,7 @@ from tornado import web
 
 from ..documents import KINDS
 from ..errors import CollabError, PermissionDenied
+from .base import canonical_or_403
 
 
 class SessionHandler(APIHandler):
@@ -34,7 +35,9 @@ class SessionHandler(APIHandler):
         username = self.current_user.username
         try:
             await self.collab.ready()
-            role = await self.collab.access.role_of(username, path.strip("/"))
+            # the file the ContentsManager will open, not the path as written (`..`, symlinks)
+            path = canonical_or_403(self.collab, path)
+            role = await self.collab.access.role_of(username, path)
             if role is None:
                 raise PermissionDenied(f"{username} has no access to {path}")
             room = await self.collab.registry.open_session(path, kind)
