@@ -71,6 +71,15 @@ class AccessControl:
             return False  # guests come through a link, never as the server's owner
         return self.owners is None or username in self.owners
 
+    def holds_any_role(self, username: str) -> bool:
+        """Whether ``username`` may still reach anything here (from memory): an owner, a
+        guest whose link is active, or someone with the default role or a membership."""
+        if guest_link_id(username) is not None:
+            return self.guest_link(username) is not None
+        if self.is_owner(username) or self.default_role is not None:
+            return True
+        return any(m.principal == username for m in self._cache or [])
+
     async def role_of(self, username: str, path: str) -> Role | None:
         """The role of ``username`` on ``path`` (``None``: no access)."""
         if self._cache is None:

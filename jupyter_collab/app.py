@@ -242,6 +242,7 @@ class CollabApp(ExtensionApp):
         )
         self.access.on_change(self.registry.refresh_roles)
         self.gate = gate.install(self.serverapp, self, govern=self.govern_rest_api)
+        self.access.on_change(self.gate.access_changed)  # after the rooms: they say why
         filter_listings(self.serverapp.contents_manager)
         if self.govern_rest_api:
             # ExtensionApp copies these settings over the web app's after this method

@@ -27,6 +27,7 @@ import html
 import json
 import logging
 import os
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,7 @@ from typing import Any
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import ensure_async
 from tornado import httputil, web
+from tornado.websocket import WebSocketHandler
 
 from .access import guest_link_id
 from .errors import PermissionDenied
@@ -163,6 +165,9 @@ class Gate:
 
     def __init__(self, collab: Any) -> None:
         self.collab = collab
+        # the open sockets of non-owners (presence feed, rooms, kernels), closed when
+        # their access ends: a revoked link must not leave a feed or a kernel open
+        self._sockets: dict[str, weakref.WeakSet[Any]] = {}
 
     async def check(self, handler: Any, username: str) -> None:
         """Raises ``Refused`` unless the allowlist and this person's roles allow it."""
@@ -172,6 +177,29 @@ class Gate:
         need = None if rule is None else rule.methods.get(method)
         if rule is None or need is None:
             raise Refused(f"{method} {handler.request.path} is for the server's owners only")
+        await self._check_need(handler, username, rule, need)
+        if isinstance(handler, WebSocketHandler):
+            handler._collab_need = need
+            self._sockets.setdefault(username, weakref.WeakSet()).add(handler)
+
+    async def access_changed(self, path: str) -> None:
+        """Roles or links changed: close the sockets of people who lost what they need."""
+        access = self.collab.access
+        for username, sockets in list(self._sockets.items()):
+            if not sockets:
+                del self._sockets[username]
+                continue
+            admitted = access.holds_any_role(username)
+            executes = admitted and await self.collab.can_execute_somewhere(username)
+            for handler in list(sockets):
+                if admitted and (handler._collab_need is not Need.EXECUTE or executes):
+                    continue
+                sockets.discard(handler)
+                if handler.ws_connection is not None:
+                    log.info("closing a socket of %s: their access ended", username)
+                    handler.close(PermissionDenied.close_code, "your access to this server ended")
+
+    async def _check_need(self, handler: Any, username: str, rule: Rule, need: Need) -> None:
         if need in (Need.PUBLIC, Need.SIGNED_IN, Need.OWN_CHECKS):
             return
         if need is Need.EXECUTE:

@@ -4,6 +4,7 @@ revoking disconnects them."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 from urllib.parse import urlencode
@@ -288,3 +289,44 @@ async def test_a_viewer_guest_runs_no_code_even_where_editors_may(
         body=json.dumps({"type": "notebook"}),
     )
     assert json.loads(bobs.body)["can_execute"] is True
+
+
+async def read_until_closed(feed: Any, timeout: float = 5.0) -> int | None:
+    """Read the presence feed until the server closes it; its close code."""
+    async with asyncio.timeout(timeout):
+        while await feed.read_message() is not None:
+            pass
+    return feed.close_code
+
+
+@pytest.mark.parametrize("ending", ["revoked", "expired"])
+async def test_a_guests_presence_feed_closes_when_their_link_ends(
+    jp_root_dir, jp_fetch, jp_ws_fetch, collab, ending
+):
+    (jp_root_dir / "a.ipynb").write_text(json.dumps(NOTEBOOK))
+    link = await create_link(jp_fetch, "a.ipynb", "viewer", expires_in_seconds=3600)
+    guest = Guest(jp_fetch, jp_ws_fetch)
+    await guest.join(link["url"], "Zoe")
+    feed = await jp_ws_fetch("api", "collab", "presence", headers=guest.headers())
+    snapshot = json.loads(await feed.read_message())
+    assert snapshot["type"] == "snapshot"
+
+    if ending == "revoked":
+        await jp_fetch(
+            "api",
+            "collab",
+            "links",
+            "a.ipynb",
+            method="DELETE",
+            headers=auth("alice"),
+            params={"id": link["id"]},
+        )
+    else:
+        real_clock = collab.access.clock
+        collab.access.clock = lambda: real_clock() + 7200  # two hours later
+        await collab.access.tick()
+
+    assert await read_until_closed(feed) == 4403
+    with pytest.raises(HTTPClientError) as refused:  # and it cannot come back
+        await jp_ws_fetch("api", "collab", "presence", headers=guest.headers())
+    assert refused.value.code == 403
