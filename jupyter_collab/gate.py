@@ -179,7 +179,7 @@ class Gate:
             raise Refused(f"{method} {handler.request.path} is for the server's owners only")
         await self._check_need(handler, username, rule, need)
         if isinstance(handler, WebSocketHandler):
-            handler._collab_need = need
+            handler._collab_need = need  # type: ignore[attr-defined]
             self._sockets.setdefault(username, weakref.WeakSet()).add(handler)
 
     async def access_changed(self, path: str) -> None:
