@@ -269,6 +269,9 @@ class Room:
         self._clock = clock
         self.last_activity = clock()
         self._awareness: dict[int, AwarenessEntry] = {}
+        # whose each Yjs client id is (from its awareness or its edits), for the life of
+        # the room and seeded from the store: an id never passes to another person
+        self.id_owners: dict[int, str] = {}
         self._pending: list[bytes] = []
         self._save_lock = asyncio.Lock()
         self._save_timer: asyncio.TimerHandle | None = None
@@ -548,6 +551,9 @@ class Room:
             if self._guard is not None and not shadowed:
                 self._guard.follow(update)
             client_ids = list(decode_state_vector(get_state(update)))
+            if origin == "client":
+                for cid in client_ids:
+                    self.id_owners.setdefault(cid, author)
             self.store.append(
                 self.doc_id, update, author=author, origin=origin, client_ids=client_ids
             )
@@ -565,9 +571,16 @@ class Room:
             taken = {
                 cid for c in self.clients.values() if c is not client for cid in c.awareness_ids
             }
+            username = client.identity.username
             client.awareness_ids = {
-                e.client_id for e in entries if e.client_id not in taken and e.state is not None
+                e.client_id
+                for e in entries
+                if e.client_id not in taken
+                and e.state is not None
+                and self.id_owners.get(e.client_id, username) == username
             }
+            for cid in client.awareness_ids:
+                self.id_owners[cid] = username
         user = client.identity.to_awareness()
         accepted = []
         moved = False
@@ -1028,6 +1041,7 @@ class RoomRegistry:
         )
         if record.kind == "notebook":
             room.locked = await self.store.locks(record.doc_id)
+        room.id_owners.update(await self.store.client_authors(record.doc_id))
         try:
             await room.check_disk()
         except CollabError:

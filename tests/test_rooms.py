@@ -467,3 +467,59 @@ async def test_the_build_client_id_never_writes_after_the_build(root, tmp_path, 
         assert room.doc.client_id != BUILD_CLIENT_ID
         assert all(BUILD_CLIENT_ID not in json.loads(r["client_ids"]) for r in rows)
         assert [r["author"] for r in rows] == ["disk"]
+
+
+async def test_an_awareness_id_stays_with_its_person_when_they_leave_and_come_back(
+    root, tmp_path, clock
+):
+    (root / "a.ipynb").write_text(json.dumps(make_notebook("x")))
+    async with running(root, tmp_path / "h.db", clock) as registry:
+        room = await registry.open_session("a.ipynb", "notebook")
+        alice, bob = joined(room, "alice", "bob")
+        mine = alice.doc.client_id
+        alice.to_room.append(
+            encode_awareness(encode_awareness_update([AwarenessEntry(mine, 1, {"cursor": 1})]))
+        )
+        settle(alice, bob)
+        alice.disconnect()
+        settle(bob)
+
+        # bob's first awareness re-sends alice's last state (y-websocket re-sends what it
+        # applied): it must not become "bob" at alice's cursor
+        echo = [AwarenessEntry(mine, 2, {"cursor": 1})]
+        bob.to_room.append(encode_awareness(encode_awareness_update(echo)))
+        carol = joined(room, "carol")[0]
+        settle(bob, carol)
+        assert carol.awareness.get(mine) is None
+
+        alice.connect(room)
+        alice.to_room.append(
+            encode_awareness(encode_awareness_update([AwarenessEntry(mine, 3, {"cursor": 5})]))
+        )
+        settle(alice, bob, carol)
+        for peer in (bob, carol):
+            assert peer.awareness[mine]["user"]["username"] == "alice"
+            assert peer.awareness[mine]["cursor"] == 5
+
+
+async def test_an_id_that_wrote_to_the_document_is_never_claimed_by_someone_else(
+    root, tmp_path, clock
+):
+    (root / "a.ipynb").write_text(json.dumps(make_notebook("x")))
+    async with running(root, tmp_path / "h.db", clock) as registry:
+        room = await registry.open_session("a.ipynb", "notebook")
+        (alice,) = joined(room, "alice")
+        alice.ydoc.ycells[0]["source"].insert(1, "y")
+        settle(alice)
+        alice.disconnect()
+        await registry.store.flush()
+        assert await registry.evict(room)
+        room = await registry.get_room(room.doc_id)  # loaded again from the store
+
+        (bob,) = joined(room, "bob")
+        forged = [AwarenessEntry(alice.doc.client_id, 1, {"cursor": 2})]
+        bob.to_room.append(encode_awareness(encode_awareness_update(forged)))
+        (carol,) = joined(room, "carol")
+        settle(bob, carol)
+
+        assert carol.awareness.get(alice.doc.client_id) is None
