@@ -9,6 +9,7 @@ in ``gate.ALLOWLIST``."""
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -268,3 +269,33 @@ async def test_no_page_or_answer_served_to_any_guest_holds_the_server_token(
             raise_error=False,
         )
         assert response.code in (302, 403), parts  # refused, or sent to the login page
+
+
+def test_the_audit_command_lists_every_route_and_what_non_owners_may_do(tmp_path):
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "jupyter_collab.audit",
+            "--json",
+            f"--ServerApp.root_dir={tmp_path}",
+            f"--CollabApp.history_db_path={tmp_path / 'h.sqlite'}",
+            "--ServerApp.jpserver_extensions={'jupyter_collab': True, 'jupyterlab': True}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        env={**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")},
+    )
+    rows = {row["handler"]: row["non_owners"] for row in json.loads(result.stdout)}
+    assert rows["jupyterlab.handlers.build_handler.BuildHandler"] == "refused"
+    assert rows["jupyter_server.services.contents.handlers.ContentsHandler"] == {
+        "GET": "read the path",
+        "PUT": "edit the path",
+        "POST": "edit the path",
+    }
+    assert rows["jupyter_collab.handlers.websocket.RoomWebSocketHandler"] == {"GET": "own checks"}
