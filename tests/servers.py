@@ -11,6 +11,7 @@ import signal
 import socket
 import sys
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +26,25 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    """Starts and stops one server process; the root and the history stay on disk."""
+    """Starts and stops one server process; the root and the history stay on disk.
 
-    def __init__(self, root: Path, db_path: Path, **collab: Any) -> None:
+    ``app`` is the module run with ``python -m``: ``jupyter_server`` (default) or
+    ``jupyterlab`` (JupyterLab's pages and APIs too); ``extra_args`` go on its command line.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        db_path: Path,
+        *,
+        app: str = "jupyter_server",
+        extra_args: Sequence[str] = (),
+        **collab: Any,
+    ) -> None:
         self.root = root
         self.db_path = db_path
+        self.app = app
+        self.extra_args = list(extra_args)
         self.collab = {"save_delay_seconds": 0.05, "freeze_gc_after_start": 0, **collab}
         self.token = uuid.uuid4().hex
         self.port = 0
@@ -45,7 +60,7 @@ class ServerProcess:
         args = [
             sys.executable,
             "-m",
-            "jupyter_server",
+            self.app,
             "--no-browser",
             "--allow-root",
             f"--ServerApp.port={self.port}",
@@ -55,6 +70,7 @@ class ServerProcess:
             f"--IdentityProvider.token={self.token}",
             "--ServerApp.jpserver_extensions={'jupyter_collab': True}",
             f"--CollabApp.history_db_path={self.db_path}",
+            *self.extra_args,
         ]
         for key, value in self.collab.items():
             args.append(f"--CollabApp.{key}={value}")
