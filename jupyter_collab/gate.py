@@ -149,6 +149,71 @@ ALLOWLIST: dict[str, Rule] = {
 }
 
 
+# -- stand-ins -------------------------------------------------------------------------
+# What a non-owner's JupyterLab asks for by itself at start and while idle, but may not
+# have: a 403 there would only fill their console with errors (issue 9). Each is answered
+# with an empty, honest answer that reveals nothing of the owner's (no workspaces, no
+# kernels they may use, no news), instead of refusing. Writes are still refused.
+
+
+def _answer(handler: Any, status: int, body: Any = None) -> None:
+    handler.clear()
+    handler.set_status(status)
+    if body is not None:
+        handler.set_header("Content-Type", "application/json")
+    web.RequestHandler.finish(handler, None if body is None else json.dumps(body))
+    raise web.Finish()
+
+
+def _empty_workspace(handler: Any) -> None:
+    name = (getattr(handler, "path_kwargs", None) or {}).get("space_name")
+    if not name:
+        _answer(handler, 200, {"workspaces": {"ids": [], "values": []}})
+    _answer(handler, 200, {"data": {}, "metadata": {"id": name}})
+
+
+def _silent_events(handler: Any) -> None:
+    """The event bus names files and kernels across the whole server: a non-owner's
+    socket opens (JupyterLab reconnects forever otherwise) and never hears anything."""
+
+    async def no_check() -> None:
+        return None
+
+    handler.pre_get = no_check
+    handler.open = lambda *args, **kwargs: None
+    handler.on_close = lambda: None
+
+
+StandIn = Callable[[Any], None]
+STAND_INS: dict[tuple[str, str], StandIn] = {
+    ("jupyterlab_server.workspaces_handler.WorkspacesHandler", "GET"): _empty_workspace,
+    # a non-owner's layout is not kept (the owner's workspaces are the owner's)
+    ("jupyterlab_server.workspaces_handler.WorkspacesHandler", "PUT"): lambda h: _answer(h, 204),
+    ("jupyter_server.services.kernels.handlers.MainKernelHandler", "GET"): lambda h: _answer(
+        h, 200, []
+    ),
+    ("jupyter_server.services.sessions.handlers.SessionRootHandler", "GET"): lambda h: _answer(
+        h, 200, []
+    ),
+    ("jupyter_server_terminals.api_handlers.TerminalRootHandler", "GET"): lambda h: _answer(
+        h, 200, []
+    ),
+    ("jupyter_lsp.handlers.LanguageServersHandler", "GET"): lambda h: _answer(
+        h, 200, {"version": 2, "sessions": {}, "specs": {}}
+    ),
+    ("jupyterlab.handlers.build_handler.BuildHandler", "GET"): lambda h: _answer(
+        h, 200, {"status": "stable", "message": ""}
+    ),
+    ("jupyterlab.handlers.announcements.CheckForUpdateHandler", "GET"): lambda h: _answer(
+        h, 200, {"notification": None}
+    ),
+    ("jupyterlab.handlers.announcements.NewsHandler", "GET"): lambda h: _answer(
+        h, 200, {"news": []}
+    ),
+    ("jupyter_server.services.events.handlers.SubscribeWebsocket", "GET"): _silent_events,
+}
+
+
 def handler_name(handler_class: type) -> str:
     return f"{handler_class.__module__}.{handler_class.__qualname__}"
 
@@ -175,9 +240,15 @@ class Gate:
         name = handler_name(type(handler))
         rule = ALLOWLIST.get(name)
         need = None if rule is None else rule.methods.get(method)
-        if rule is None or need is None:
-            raise Refused(f"{method} {handler.request.path} is for the server's owners only")
-        await self._check_need(handler, username, rule, need)
+        try:
+            if rule is None or need is None:
+                raise Refused(f"{method} {handler.request.path} is for the server's owners only")
+            await self._check_need(handler, username, rule, need)
+        except Refused:
+            stand_in = STAND_INS.get((name, method))
+            if stand_in is None:
+                raise
+            stand_in(handler)  # answers (web.Finish) or turns the handler harmless
         if isinstance(handler, WebSocketHandler):
             handler._collab_need = need  # type: ignore[attr-defined]
             self._sockets.setdefault(username, weakref.WeakSet()).add(handler)
@@ -404,6 +475,11 @@ def install(serverapp: Any, collab: Any, *, govern: bool = True) -> Gate:
     return gate
 
 
+# JupyterLab plugins a non-owner's page runs without: the news and update announcements
+# (their toast asks to change a server-wide setting they may not write)
+NON_OWNER_DISABLED_PLUGINS = ("@jupyterlab/apputils-extension:announcements",)
+
+
 def install_page_config_hook(web_app: Any) -> None:
     """Give non-owners JupyterLab's page config without the token. Called at load and
     again at start, because an extension loaded after ours (JupyterHub's) may set its
@@ -420,7 +496,18 @@ def install_page_config_hook(web_app: Any) -> None:
         if getattr(handler.request, _OWNER_FLAG, False):
             return page_config
         # a copy: the dict is the server's shared settings["page_config_data"]
-        return {**page_config, "token": ""}
+        return {
+            **page_config,
+            "token": "",
+            # what they may not use is not offered (and not polled: no 403s to log)
+            "terminalsAvailable": False,
+            "buildAvailable": False,
+            "buildCheck": False,
+            "disabledExtensions": [
+                *page_config.get("disabledExtensions", []),
+                *NON_OWNER_DISABLED_PLUGINS,
+            ],
+        }
 
     page_config_hook._collab = True  # type: ignore[attr-defined]
     web_app.settings["page_config_hook"] = page_config_hook

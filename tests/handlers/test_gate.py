@@ -8,6 +8,7 @@ in ``gate.ALLOWLIST``."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -20,7 +21,7 @@ from tornado.httputil import HTTPHeaders, HTTPServerRequest, RequestStartLine
 from tornado.routing import Rule
 from tornado.web import StaticFileHandler
 
-from jupyter_collab.gate import ALLOWLIST, Need, handler_name
+from jupyter_collab.gate import ALLOWLIST, STAND_INS, Need, handler_name
 
 from .test_share_links import Guest
 from .test_websocket import NOTEBOOK
@@ -172,7 +173,7 @@ async def test_every_route_of_the_live_server_is_allowlisted_with_a_check_or_ref
     names = {handler_name(rule.target) for rule in rules}
     assert "jupyterlab.handlers.build_handler.BuildHandler" in names  # JupyterLab is loaded
     assert "jupyter_server_terminals.api_handlers.TerminalRootHandler" in names
-    refused, checked = [], []
+    refused, checked, answered = [], [], []
     for rule in rules:
         name = handler_name(rule.target)
         url = sample_url(rule.matcher.regex.pattern)
@@ -195,7 +196,10 @@ async def test_every_route_of_the_live_server_is_allowlisted_with_a_check_or_ref
             if need in (Need.PUBLIC, Need.SIGNED_IN, Need.OWN_CHECKS):
                 continue  # no file and no owner power behind it (see gate.ALLOWLIST)
             code, body = await raw_code(http_server_client, guest, method, url)
-            if need is None:
+            if (name, method) in STAND_INS:  # an empty answer instead of a refusal
+                assert code < 300 or code in (400, 403), f"{method} {url} ({name}) answered {code}"
+                answered.append((method, name))
+            elif need is None:
                 answer = f"{method} {url} ({name}) answered {code}: {body[:300]!r}"
                 assert code in (403, 405), answer
                 if code == 403:
@@ -209,6 +213,7 @@ async def test_every_route_of_the_live_server_is_allowlisted_with_a_check_or_ref
     assert ("GET", "jupyter_server.nbconvert.handlers.NbconvertFileHandler") in checked
     assert ("GET", "jupyter_server.services.contents.handlers.ContentsHandler") in checked
     assert len(refused) > 60
+    assert ("PUT", "jupyterlab_server.workspaces_handler.WorkspacesHandler") in answered
 
 
 async def test_no_page_or_answer_served_to_any_guest_holds_the_server_token(
@@ -299,3 +304,46 @@ def test_the_audit_command_lists_every_route_and_what_non_owners_may_do(tmp_path
         "POST": "edit the path",
     }
     assert rows["jupyter_collab.handlers.websocket.RoomWebSocketHandler"] == {"GET": "own checks"}
+
+
+async def test_an_idle_guests_jupyterlab_is_answered_not_refused_and_learns_nothing(
+    jp_serverapp, jp_root_dir, jp_fetch, jp_ws_fetch, http_server_client
+):
+    """What JupyterLab asks for by itself at start and while idle: a non-owner gets an
+    empty answer (no kernels, no workspace, no news) and a silent event stream, so their
+    console shows no errors (issue 9) and nothing of the owner's reaches them."""
+    guest = await editor_guest(jp_root_dir, jp_fetch, jp_ws_fetch)
+    base = jp_serverapp.base_url
+    for path, expected in [
+        ("api/sessions", []),
+        ("api/kernels", []),
+        ("api/terminals", []),
+        ("lab/api/workspaces/default", {"data": {}, "metadata": {"id": "default"}}),
+        ("lab/api/news", {"news": []}),
+        ("lab/api/update", {"notification": None}),
+        ("lsp/status", {"version": 2, "sessions": {}, "specs": {}}),
+    ]:
+        code, body = await raw_code(http_server_client, guest, "GET", base + path)
+        assert code == 200 and json.loads(body) == expected, path
+    owners_events = await jp_ws_fetch("api", "events", "subscribe")
+    guests_events = await jp_ws_fetch("api", "events", "subscribe", headers=guest.headers())
+
+    await jp_fetch(  # the owner saves a file the guest must not hear of
+        "api",
+        "contents",
+        "private-plans.txt",
+        method="PUT",
+        body=json.dumps({"type": "file", "format": "text", "content": "x"}),
+    )
+
+    heard = json.loads(await asyncio.wait_for(owners_events.read_message(), 10))
+    assert heard["path"] == "private-plans.txt"
+    guests_events.ping()  # the guest's socket is alive, and silent
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(asyncio.shield(guests_events.read_message()), 0.5)
+    code, page = await raw_code(http_server_client, guest, "GET", base + "lab")
+    assert code == 200
+    script = page.split(b'id="jupyter-config-data" type="application/json">')[1]
+    config = json.loads(script.split(b"</script>")[0])
+    assert config["token"] == "" and config["terminalsAvailable"] is False
+    assert "@jupyterlab/apputils-extension:announcements" in config["disabledExtensions"]

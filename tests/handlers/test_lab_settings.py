@@ -41,6 +41,12 @@ async def test_only_owners_change_settings_and_workspaces(jp_fetch):
     dark = {"raw": '{"theme": "JupyterLab Dark"}'}
 
     assert await code(jp_fetch, "bob", "PUT", *theme, body=dark) == 403
-    assert await code(jp_fetch, "bob", "PUT", "lab", "api", "workspaces", "default", body={}) == 403
+    mine = {"data": {"bob-was-here": 1}, "metadata": {"id": "default"}}
+    # a non-owner's layout is not kept (204, so their JupyterLab logs no error)
+    assert (
+        await code(jp_fetch, "bob", "PUT", "lab", "api", "workspaces", "default", body=mine) == 204
+    )
+    kept = await jp_fetch("lab", "api", "workspaces", "default", headers=auth("alice"))
+    assert b"bob-was-here" not in kept.body
     assert await code(jp_fetch, "bob", "GET", *theme) == 200  # reading is fine
     assert await code(jp_fetch, "alice", "PUT", *theme, body=dark) == 204

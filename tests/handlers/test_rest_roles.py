@@ -88,11 +88,19 @@ async def test_an_editor_saves_but_only_owners_rename_or_delete(jp_root_dir, cal
     assert (jp_root_dir / "a.py").exists()
 
 
-async def test_no_terminals_and_no_kernels_unless_editors_may_execute(jp_root_dir, call, grant):
+async def listed(jp_fetch: Any, user: str, *parts: str) -> Any:
+    """What ``user`` is shown at a listing (kernels, terminals, sessions)."""
+    return json.loads((await jp_fetch(*parts, headers=auth(user))).body)
+
+
+async def test_no_terminals_and_no_kernels_unless_editors_may_execute(
+    jp_root_dir, jp_fetch, call, grant
+):
     await grant("", "bob", "editor")
-    assert await call("bob", "GET", "api", "kernels") == 403
+    # JupyterLab polls these lists by itself: the answer is "none you may use", not 403
+    assert await listed(jp_fetch, "bob", "api", "kernels") == []
     assert await call("bob", "POST", "api", "kernels", body={"name": "python3"}) == 403
-    assert await call("bob", "GET", "api", "terminals") == 403
+    assert await listed(jp_fetch, "bob", "api", "terminals") == []
     assert await call("bob", "POST", "api", "terminals", body={}) == 403
     assert await call("bob", "GET", "api", "kernelspecs") == 200
     assert await call("alice", "GET", "api", "kernels") == 200
@@ -102,11 +110,21 @@ async def test_no_terminals_and_no_kernels_unless_editors_may_execute(jp_root_di
     "collab_config",
     [{"owners": ["alice"], "default_role": "viewer", "editors_can_execute": True}],
 )
-async def test_editors_may_list_kernels_when_allowed(jp_root_dir, call, grant, collab_config):
-    assert await call("bob", "GET", "api", "kernels") == 403  # a viewer still may not
-    await grant("course", "bob", "editor")
-    assert await call("bob", "GET", "api", "kernels") == 200
-    assert await call("bob", "GET", "api", "terminals") == 403  # never
+async def test_editors_may_list_kernels_when_allowed(
+    jp_root_dir, jp_fetch, call, grant, collab_config
+):
+    started = await jp_fetch(
+        "api", "kernels", method="POST", headers=auth("alice"), body=json.dumps({"name": "python3"})
+    )
+    kernel = json.loads(started.body)["id"]
+    try:
+        assert await listed(jp_fetch, "bob", "api", "kernels") == []  # a viewer still sees none
+        await grant("course", "bob", "editor")
+        assert [k["id"] for k in await listed(jp_fetch, "bob", "api", "kernels")] == [kernel]
+        assert await listed(jp_fetch, "bob", "api", "terminals") == []  # never
+        assert await call("bob", "POST", "api", "terminals", body={}) == 403
+    finally:
+        await jp_fetch("api", "kernels", kernel, method="DELETE", headers=auth("alice"))
 
 
 @pytest.mark.parametrize("collab_config", [{"owners": ["alice"], "default_role": None}])

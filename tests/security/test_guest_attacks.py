@@ -353,7 +353,6 @@ VIEWER_REFUSED: dict[str, tuple[str, str, Any]] = {
         "lab/api/plugins",
         {"cmd": "disable", "plugin_name": "@jupyterlab/notebook-extension:tracker"},
     ),
-    "build status": ("GET", "lab/api/build", None),
     "build start": ("POST", "lab/api/build", None),
     "terminal": ("POST", "api/terminals", None),
     "kernel": ("POST", "api/kernels", {"name": "python3"}),
@@ -363,11 +362,6 @@ VIEWER_REFUSED: dict[str, tuple[str, str, Any]] = {
         {"path": "shared.ipynb", "type": "notebook", "name": "", "kernel": {"name": "python3"}},
     ),
     "server config": ("PATCH", "api/config/notebook", {"pwned": True}),
-    "workspace": (
-        "PUT",
-        "lab/api/workspaces/x",
-        {"data": {}, "metadata": {"id": "x"}},
-    ),
     "settings": (
         "PUT",
         "lab/api/settings/@jupyterlab/apputils-extension:themes",
@@ -388,6 +382,26 @@ async def test_a_viewer_is_refused_every_route_beyond_the_share(
 
     assert response.code == 403, shown(response)
     assert leaks(response, SECRET) == [], shown(response)
+
+
+async def test_a_viewer_is_answered_an_empty_build_status_and_stores_no_workspace(
+    owner: Browser, join_as: JoinAs
+) -> None:
+    """JupyterLab asks for these by itself: a non-owner gets an empty, honest answer
+    (issue 9: no console errors) that reveals nothing and changes nothing."""
+    guest = await join_as("shared.ipynb", "viewer")
+
+    build = await guest.fetch("GET", "lab/api/build")
+    saved = await guest.fetch(
+        "PUT", "lab/api/workspaces/x", body={"data": {"evil": 1}, "metadata": {"id": "x"}}
+    )
+    read = await guest.fetch("GET", "lab/api/workspaces/x")
+
+    assert build.code == 200 and json.loads(build.body) == {"status": "stable", "message": ""}
+    assert saved.code == 204
+    assert json.loads(read.body) == {"data": {}, "metadata": {"id": "x"}}
+    kept = await owner.fetch("GET", "lab/api/workspaces/x")
+    assert b"evil" not in kept.body
 
 
 async def test_nbconvert_of_the_shared_notebook_never_shows_a_viewer_the_secret(
