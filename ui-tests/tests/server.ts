@@ -49,6 +49,12 @@ export interface ILabServerOptions {
   args?: string[];
   /** How long `start()` waits for /api/status, in ms (default 120 000). */
   startTimeoutMs?: number;
+  /**
+   * Run a plain `jupyter lab` with this server token instead of the test identities
+   * of jupyter_server_test_config.py: token login, the token holder owns everything,
+   * everyone else comes through share links (as people run it).
+   */
+  plainToken?: string;
 }
 
 export interface IStartOptions {
@@ -61,6 +67,7 @@ export class LabServer {
     this.port = options.port;
     this._args = options.args ?? [];
     this._startTimeoutMs = options.startTimeoutMs ?? 120_000;
+    this.token = options.plainToken ?? null;
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'collab-ui-server-'));
     this.root = path.join(this.dir, 'root');
     this.runtime = path.join(this.dir, 'runtime');
@@ -71,6 +78,8 @@ export class LabServer {
 
   /** The port the server listens on. */
   readonly port: number;
+  /** The server token of a plain server (`plainToken`), else `null`. */
+  readonly token: string | null;
   /** The temporary folder holding everything below. */
   readonly dir: string;
   /** The server's root_dir. */
@@ -122,9 +131,22 @@ export class LabServer {
     this._runs += 1;
     this._logFile = path.join(this.dir, `server-${this._runs}.log`);
     const log = fs.openSync(this._logFile, 'w');
+    const configArgs =
+      this.token === null
+        ? ['--config', 'jupyter_server_test_config.py']
+        : [
+            '--no-browser',
+            '--allow-root',
+            '--ServerApp.ip=127.0.0.1',
+            `--ServerApp.port=${this.port}`,
+            '--ServerApp.port_retries=0',
+            `--ServerApp.root_dir=${this.root}`,
+            `--IdentityProvider.token=${this.token}`,
+            `--CollabApp.history_db_path=${path.join(this._state, 'history.sqlite')}`
+          ];
     const proc = spawn(
       'jupyter',
-      ['lab', '--config', 'jupyter_server_test_config.py', ...this._args],
+      ['lab', ...configArgs, ...this._args],
       {
         cwd: UI_TESTS,
         env: {
@@ -132,7 +154,10 @@ export class LabServer {
           COLLAB_UI_PORT: String(this.port),
           COLLAB_UI_ROOT: this.root,
           COLLAB_UI_STATE: this._state,
-          JUPYTER_RUNTIME_DIR: this.runtime
+          JUPYTER_RUNTIME_DIR: this.runtime,
+          // a plain server keeps its settings and workspaces in the state folder
+          JUPYTERLAB_SETTINGS_DIR: path.join(this._state, 'settings'),
+          JUPYTERLAB_WORKSPACES_DIR: path.join(this._state, 'workspaces')
         },
         stdio: ['ignore', log, log]
       }
@@ -216,7 +241,7 @@ export class LabServer {
   private async _answers(timeoutMs: number): Promise<boolean> {
     try {
       const response = await fetch(
-        `${this.baseURL}/api/status?token=${USERS.alice.token}`,
+        `${this.baseURL}/api/status?token=${this.token ?? USERS.alice.token}`,
         { signal: AbortSignal.timeout(timeoutMs) }
       );
       return response.status === 200;
