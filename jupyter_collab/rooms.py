@@ -16,12 +16,14 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Coroutine, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from pycrdt import Array, Doc, TransactionEvent, get_state, get_update
 
 from . import documents
+from .access import guest_link_id
+from .colors import PALETTE, ColorBook
 from .disk import Files
 from .errors import (
     CollabError,
@@ -62,18 +64,7 @@ log = logging.getLogger(__name__)
 DISK_AUTHOR = "disk"
 SERVER_AUTHOR = "server"
 
-_PALETTE = (
-    "#1f77b4",
-    "#d62728",
-    "#2ca02c",
-    "#9467bd",
-    "#ff7f0e",
-    "#17becf",
-    "#e377c2",
-    "#8c564b",
-    "#bcbd22",
-    "#7f7f7f",
-)
+MAX_NAME = 60  # characters of a display name set through a ``name`` event
 
 
 @dataclass(frozen=True)
@@ -92,7 +83,7 @@ class Identity:
         initials = self.initials or "".join(p[0] for p in name.split()[:2]).upper() or "?"
         color = (
             self.color
-            or _PALETTE[int(hashlib.sha1(self.username.encode()).hexdigest(), 16) % len(_PALETTE)]
+            or PALETTE[int(hashlib.sha1(self.username.encode()).hexdigest(), 16) % len(PALETTE)]
         )
         return {
             "username": self.username,
@@ -251,6 +242,8 @@ class Room:
         clock: Callable[[], float] = time.monotonic,
         on_presence: Callable[[], None] = lambda: None,
         idle_after_seconds: float = 60.0,
+        color_hint: Callable[[str], str | None] = lambda username: None,
+        on_name: Callable[[str, str], None] | None = None,
     ) -> None:
         self.doc_id = record.doc_id
         self.path: str = record.path or ""
@@ -267,6 +260,12 @@ class Room:
         self.saved_seq = saved_seq
         self.fingerprint = fingerprint
         self.clients: dict[Channel, Client] = {}
+        # one colour per person present, never shared while the palette lasts; the hint
+        # is the colour they hold in another room, so they look the same everywhere
+        self.colors = ColorBook()
+        self._color_hint = color_hint
+        # a person set a new display name here; the registry renames them in every room
+        self.on_name = on_name if on_name is not None else self.rename_person
         self.closed = False
         self._clock = clock
         self.last_activity = clock()
@@ -377,6 +376,9 @@ class Room:
             channel.send(encode_event({"type": "reload", "reason": reason, "epoch": self.epoch}))
             raise StaleEpoch(epoch, self.epoch)
         now = self._clock()
+        username = identity.username
+        color = self.colors.assign(username, self._color_hint(username))
+        identity = replace(identity, color=color)
         client = Client(channel, identity, joined=now, last_active=now, role=role)
         self.clients[channel] = client
         self.last_activity = now
@@ -396,6 +398,9 @@ class Room:
         if client is None:
             return
         self.last_activity = self._clock()
+        username = client.identity.username
+        if all(c.identity.username != username for c in self.clients.values()):
+            self.colors.release(username)
         gone = []
         for cid in client.awareness_ids:
             entry = self._awareness.pop(cid, None)
@@ -674,6 +679,8 @@ class Room:
             )
         elif kind == "save":
             self._spawn(self._save_for(client, event.get("id")), "save requested by a client")
+        elif kind == "name":
+            self._on_name_request(client, event)
         else:
             client.channel.send(
                 encode_event(
@@ -704,6 +711,47 @@ class Room:
         assert isinstance(cell_id, str) and isinstance(locked, bool)
         username = client.identity.username
         self._spawn(self.set_lock(cell_id, locked, username), f"lock {cell_id} by {username}")
+
+    def _on_name_request(self, client: Client, event: dict[str, Any]) -> None:
+        """A person set their display name (JupyterLab's ``api/me`` keeps it for the next
+        connection): show it here and in their other rooms now. Guests keep the name they
+        joined with."""
+        name = event.get("display_name")
+        username = client.identity.username
+        reason = None
+        if guest_link_id(username) is not None:
+            reason = "name: guests keep the name they joined with"
+        elif not isinstance(name, str) or not name.strip() or len(name.strip()) > MAX_NAME:
+            reason = f'name: expected {{"display_name": <1 to {MAX_NAME} characters>}}'
+        if reason is not None:
+            error = {"type": "error", "id": event.get("id"), "reason": reason}
+            client.channel.send(encode_event(error))
+            return
+        assert isinstance(name, str)
+        self.on_name(username, " ".join(name.split()))
+
+    def rename_person(self, username: str, display_name: str) -> None:
+        """Show ``username`` as ``display_name`` on every connection of theirs here: their
+        awareness states are stamped again (a newer clock) and sent to everyone."""
+        restamped = []
+        for client in self.clients.values():
+            if client.identity.username != username:
+                continue
+            client.identity = replace(
+                client.identity, name=display_name, display_name=display_name, initials=None
+            )
+            user = client.identity.to_awareness()
+            for cid in sorted(client.awareness_ids):
+                entry = self._awareness.get(cid)
+                if entry is None or entry.state is None:
+                    continue
+                stamped = AwarenessEntry(cid, entry.clock + 1, {**entry.state, "user": user})
+                self._awareness[cid] = stamped
+                restamped.append(stamped)
+        if restamped:
+            self.fanout(encode_awareness(encode_awareness_update(restamped)), list(self.clients))
+        if any(c.identity.username == username for c in self.clients.values()):
+            self.on_presence()
 
     async def _save_for(self, client: Client, request_id: Any) -> None:
         try:
@@ -1076,7 +1124,22 @@ class RoomRegistry:
             clock=self._clock,
             on_presence=self.presence.changed,
             idle_after_seconds=self.presence_idle_seconds,
+            color_hint=self.color_of,
+            on_name=self.rename_person,
         )
+
+    def color_of(self, username: str) -> str | None:
+        """The colour ``username`` holds in some live room, if any."""
+        for room in self.rooms.values():
+            color = room.colors.of(username)
+            if color is not None:
+                return color
+        return None
+
+    def rename_person(self, username: str, display_name: str) -> None:
+        """``username`` set a new display name: show it in every room at once."""
+        for room in list(self.rooms.values()):
+            room.rename_person(username, display_name)
 
     def presence_entries(self) -> list[dict[str, Any]]:
         """Everyone connected to any room, one entry per connection."""

@@ -523,3 +523,54 @@ async def test_an_id_that_wrote_to_the_document_is_never_claimed_by_someone_else
         settle(bob, carol)
 
         assert carol.awareness.get(alice.doc.client_id) is None
+
+
+async def test_a_new_display_name_shows_at_once_in_every_room_of_that_person(root, tmp_path, clock):
+    for name in ("a.ipynb", "b.ipynb"):
+        (root / name).write_text(json.dumps(make_notebook("x")))
+    async with running(root, tmp_path / "h.db", clock) as registry:
+        a = await registry.open_session("a.ipynb", "notebook")
+        b = await registry.open_session("b.ipynb", "notebook")
+        alice, bob = joined(a, "alice", "bob")
+        alice_b, carol = joined(b, "alice", "carol")
+        for peer in (alice, bob, alice_b, carol):
+            entry = AwarenessEntry(peer.doc.client_id, 1, {"cursor": 4})
+            peer.to_room.append(encode_awareness(encode_awareness_update([entry])))
+        settle(alice, bob)
+        settle(alice_b, carol)
+
+        alice.to_room.append(encode_event({"type": "name", "display_name": "  Ms  Smith "}))
+        settle(alice, bob)
+        settle(alice_b, carol)
+
+        for peer, mine in ((bob, alice), (carol, alice_b), (alice, alice)):
+            user = peer.awareness[mine.doc.client_id]["user"]
+            assert (user["display_name"], user["initials"]) == ("Ms Smith", "MS")
+            assert peer.awareness[mine.doc.client_id]["cursor"] == 4
+        assert {e["user"]["display_name"] for e in registry.presence_entries()} >= {"Ms Smith"}
+        assert alice.events == [] and bob.awareness[bob.doc.client_id]["user"]["username"] == "bob"
+
+        # the next awareness message from alice keeps the new name
+        entry = AwarenessEntry(alice.doc.client_id, 3, {"cursor": 5})
+        alice.to_room.append(encode_awareness(encode_awareness_update([entry])))
+        settle(alice, bob)
+        assert bob.awareness[alice.doc.client_id]["user"]["display_name"] == "Ms Smith"
+
+
+async def test_guests_and_empty_or_long_names_are_refused_with_an_error_event(
+    root, tmp_path, clock
+):
+    (root / "a.ipynb").write_text(json.dumps(make_notebook("x")))
+    async with running(root, tmp_path / "h.db", clock) as registry:
+        room = await registry.open_session("a.ipynb", "notebook")
+        alice, guest = joined(room, "alice", "guest:link1:g1")
+        for name in ("   ", "x" * 61, 7):
+            alice.to_room.append(encode_event({"type": "name", "display_name": name, "id": 1}))
+        guest.to_room.append(encode_event({"type": "name", "display_name": "Boss", "id": 2}))
+        settle(alice, guest)
+
+        assert [e["type"] for e in alice.events] == ["error"] * 3
+        assert guest.events == [
+            {"type": "error", "id": 2, "reason": "name: guests keep the name they joined with"}
+        ]
+        assert {e["user"]["display_name"] for e in room.presence()} == {"alice", "guest:link1:g1"}
