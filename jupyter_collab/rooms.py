@@ -19,9 +19,9 @@ from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from pycrdt import Array, Doc, TransactionEvent, get_state, get_update
+from pycrdt import Array, Doc, TransactionEvent, get_state, get_update, merge_updates
 
-from . import documents
+from . import documents, trust
 from .access import guest_link_id
 from .colors import PALETTE, ColorBook
 from .disk import Files
@@ -461,7 +461,11 @@ class Room:
             self._pending.clear()
             raise ProtocolError(f"update rejected: {exc}") from exc
         self._touch(client)
-        self._commit(client.identity.username, "client", sender=client.channel, shadowed=checked)
+        if self.kind == "notebook" and trust.may_add_trust(self._pending):
+            self._commit_untrusted(client, shadowed=checked)
+        else:
+            username = client.identity.username
+            self._commit(username, "client", sender=client.channel, shadowed=checked)
         if self._structure_changed:
             self._fix_duplicate_cells()
 
@@ -546,12 +550,19 @@ class Room:
             self.on_presence()  # the panel shows roles
 
     def _commit(
-        self, author: str, origin: str, *, sender: Channel | None = None, shadowed: bool = False
+        self,
+        author: str,
+        origin: str,
+        *,
+        sender: Channel | None = None,
+        shadowed: bool = False,
+        relay: bool = True,
     ) -> int:
         """Store and relay what the last transactions changed; return how many updates.
 
         ``shadowed``: the lock guard's shadow applied this change already (while checking
         it), so following it again would only repeat that work on the typing path.
+        ``relay``: False when the caller sends the updates itself.
         """
         pending, self._pending = self._pending, []
         for update in pending:
@@ -564,11 +575,41 @@ class Room:
             self.store.append(
                 self.doc_id, update, author=author, origin=origin, client_ids=client_ids
             )
-            frame = encode_sync_update(update)
-            self.fanout(frame, [c for c in self.clients if c is not sender])
+            if relay:
+                frame = encode_sync_update(update)
+                self.fanout(frame, [c for c in self.clients if c is not sender])
         if pending:
             self._schedule_save()
         return len(pending)
+
+    def _commit_untrusted(self, client: Client, *, shadowed: bool) -> None:
+        """Commit a client's update that may mark cells trusted, with the marks taken out:
+        trust is never collaborative (see ``trust.py``).
+
+        JupyterLab reads a cell's mark only when it builds the cell's model, from the
+        state right after one update, so the others get the update and the removal merged
+        into one: a removal sent after it would come too late. The sender gets the removal
+        alone; a cell its person ran or trusted stays trusted in their browser only.
+        """
+        theirs = list(self._pending)
+        self._commit(client.identity.username, "client", shadowed=shadowed, relay=False)
+        removal = self.remove_trust()
+        others = [c for c in self.clients if c is not client.channel]
+        if theirs and others:
+            self.fanout(encode_sync_update(merge_updates(*theirs, *removal)), others)
+        if removal:
+            self.fanout(encode_sync_update(merge_updates(*removal)), [client.channel])
+
+    def remove_trust(self) -> list[bytes]:
+        """Take every ``trusted`` mark out of the notebook, stored as the server's change;
+        return that change's updates, which the caller relays."""
+        with self.doc.transaction(origin=SERVER_AUTHOR):
+            removed = trust.remove(self.doc) if self.kind == "notebook" else 0
+        removal = list(self._pending)
+        self._commit(SERVER_AUTHOR, "server", relay=False)
+        if removed:
+            log.info("room %s: took %d trusted mark(s) out of %s", self.doc_id, removed, self.path)
+        return removal
 
     def _on_awareness(self, client: Client, payload: bytes) -> None:
         entries = decode_awareness_update(payload)
@@ -1091,6 +1132,7 @@ class RoomRegistry:
         )
         if record.kind == "notebook":
             room.locked = await self.store.locks(record.doc_id)
+            room.remove_trust()  # a history from before trust was kept out of documents
         room.id_owners.update(await self.store.client_authors(record.doc_id))
         try:
             await room.check_disk()
