@@ -1,4 +1,5 @@
 import { cursorsPlugin } from './plugins/cursors';
+import { editGuardPlugin } from './plugins/edit-guard';
 import { presencePlugin } from './plugins/presence';
 import { providerPlugin } from './plugins/provider';
 import { rolesPlugin } from './plugins/roles';
@@ -13,5 +14,6 @@ export default [
   presencePlugin,
   stalePlugin,
   rolesPlugin,
+  editGuardPlugin,
   sharingPlugin
 ];

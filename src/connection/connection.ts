@@ -12,11 +12,13 @@ import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import { WebsocketProvider } from 'y-websocket';
 import { Awareness } from 'y-protocols/awareness';
+import * as syncProtocol from 'y-protocols/sync';
 import * as Y from 'yjs';
 
 import { ISession } from '../api';
 import { MessageKind } from '../protocol';
 import {
+  canEdit,
   encodeEvent,
   ISavedEvent,
   readEvent,
@@ -84,6 +86,9 @@ export function snapshotSource(ydoc: Y.Doc): string | null {
   return ydoc.share.has('source') ? ydoc.getText('source').toString() : null;
 }
 
+/** An update that adds and deletes nothing: what a reader answers the server's sync. */
+const EMPTY_UPDATE = new Uint8Array([0, 0]);
+
 /**
  * Constructor options of `CollabConnection`.
  */
@@ -132,6 +137,13 @@ interface IPendingSave {
  * adds what our server adds (the epoch parameter, kind-4 events, close codes that end
  * the connection) and turns y-websocket's loose events into one `ConnectionState`.
  * Cross-tab BroadcastChannel sync is off: it would bypass the server's epoch check.
+ *
+ * A reader (viewer, commenter) never sends the document anything: JupyterLab writes to
+ * the shared document by itself now and then (view metadata when a cell is collapsed, a
+ * cell's trust), and the server closes a reader's connection for any update. Those
+ * local changes are held back (`heldBack`): they stay in this browser, the reader
+ * answers the server's sync with an empty update, and the held changes go out only if
+ * an owner makes this person an editor (the room then needs them to apply what follows).
  */
 export class CollabConnection {
   constructor(options: ICollabConnectionOptions) {
@@ -154,7 +166,22 @@ export class CollabConnection {
         disableBc: true
       }
     );
-    // A per-provider copy: adding kind 4 here affects no other provider.
+    this._role = options.session.role;
+    // Local changes go through `_onLocalUpdate` (held back for readers), not straight out.
+    options.ydoc.off('update', this.provider._updateHandler);
+    options.ydoc.on('update', this._onLocalUpdate);
+    // Per-provider copies: replacing handlers here affects no other provider.
+    const readSync = this.provider.messageHandlers[MessageKind.SYNC];
+    this.provider.messageHandlers[MessageKind.SYNC] = (encoder, decoder, ...rest) => {
+      if (
+        !canEdit(this._role) &&
+        decoding.peekVarUint(decoder) === syncProtocol.messageYjsSyncStep1
+      ) {
+        this._answerSyncAsReader(encoder, decoder);
+      } else {
+        readSync(encoder, decoder, ...rest);
+      }
+    };
     this.provider.messageHandlers[MessageKind.EVENT] = (
       _encoder: encoding.Encoder,
       decoder: decoding.Decoder
@@ -204,6 +231,14 @@ export class CollabConnection {
   /** Whether `dispose()` ran. */
   get isDisposed(): boolean {
     return this._isDisposed;
+  }
+
+  /**
+   * How many local changes were held back because this person may not edit (see the
+   * class notes); 0 once they were sent after a promotion to editor.
+   */
+  get heldBack(): number {
+    return this._held.length;
   }
 
   /**
@@ -304,6 +339,23 @@ export class CollabConnection {
   }
 
   /**
+   * Tell the room this person's new display name (JupyterLab's `api/me` keeps it for
+   * later connections): the server shows it at once in every room they are in. Guests
+   * get an `error` event (see `eventReceived`).
+   *
+   * Returns:
+   *   Whether the request was sent (the connection is open).
+   */
+  requestName(displayName: string): boolean {
+    const ws = this.provider.ws;
+    if (ws === null || !this.provider.wsconnected) {
+      return false;
+    }
+    ws.send(encodeEvent({ type: 'name', display_name: displayName }));
+    return true;
+  }
+
+  /**
    * The local document's content worth offering as a copy, once the state is `stale`
    * (the server will never merge it: DESIGN decision 4). `null` in any other state, or
    * when the snapshot callback finds nothing.
@@ -332,6 +384,7 @@ export class CollabConnection {
     this.provider.off('sync', this._onSync);
     this.provider.off('connection-close', this._onConnectionClose);
     this.provider.off('closed', this._onClosed);
+    this.ydoc.off('update', this._onLocalUpdate);
     this.provider.destroy();
     Signal.clearData(this);
   }
@@ -421,6 +474,8 @@ export class CollabConnection {
         event.id,
         new SaveError(event.reason || 'The server could not save the document.')
       );
+    } else if (event.type === 'role') {
+      this._setRole(event.role);
     } else if (event.type === 'reload') {
       this._apply({
         type: 'reload',
@@ -430,6 +485,53 @@ export class CollabConnection {
       });
     }
     this._eventReceived.emit(event);
+  }
+
+  /** Send a local change, or hold it back while this person may not edit. */
+  private _onLocalUpdate = (update: Uint8Array, origin: unknown): void => {
+    if (origin === this.provider) {
+      return; // from the room
+    }
+    if (canEdit(this._role)) {
+      this.provider._updateHandler(update, origin);
+      return;
+    }
+    if (this._held.length === 0) {
+      console.debug(
+        `jupyter-collab: a local change to ${this.session.path} stays in this browser ` +
+          `(${this._role}s do not edit the shared document)`
+      );
+    }
+    this._held.push(update);
+  };
+
+  /**
+   * Answer the server's sync step 1 as a reader: with an empty update, since everything
+   * this client has that the room lacks is held back.
+   */
+  private _answerSyncAsReader(
+    encoder: encoding.Encoder,
+    decoder: decoding.Decoder
+  ): void {
+    decoding.readVarUint(decoder); // the message type: step 1
+    decoding.readVarUint8Array(decoder); // the room's state vector
+    encoding.writeVarUint(encoder, MessageKind.SYNC);
+    encoding.writeVarUint(encoder, syncProtocol.messageYjsSyncStep2);
+    encoding.writeVarUint8Array(encoder, EMPTY_UPDATE);
+  }
+
+  /**
+   * An owner changed this person's role. Raised to editor, the held-back changes go
+   * out first: later changes build on them. Offline, the next sync sends them.
+   */
+  private _setRole(role: string): void {
+    this._role = role;
+    if (!canEdit(role) || this._held.length === 0) {
+      return;
+    }
+    const held = Y.mergeUpdates(this._held);
+    this._held = [];
+    this.provider._updateHandler(held, null);
   }
 
   private _onStatus = (event: {
@@ -468,6 +570,8 @@ export class CollabConnection {
   };
 
   private _state: ConnectionState = INITIAL_STATE;
+  private _role: string;
+  private _held: Uint8Array[] = [];
   private _isDisposed = false;
   private _saveCount = 0;
   private readonly _saveTimeoutMs: number;

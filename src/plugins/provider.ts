@@ -2,14 +2,13 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { YFile, YNotebook } from '@jupyter/ydoc';
 import { Notification } from '@jupyterlab/apputils';
 import { PageConfig } from '@jupyterlab/coreutils';
 import { IEditorWidgetFactory } from '@jupyterlab/fileeditor';
 import { INotebookWidgetFactory } from '@jupyterlab/notebook';
 import { Contents, IDefaultDrive } from '@jupyterlab/services';
 
-import { CollabContentProvider } from '../provider';
+import { CollabContentProvider, CollabFile, CollabNotebook } from '../provider';
 import {
   notifyCoexistence,
   notifyConflict,
@@ -41,9 +40,9 @@ export const providerPlugin: JupyterFrontEndPlugin<CollabContentProvider> = {
     });
     provider.sharedModelFactory.registerDocumentFactory(
       'notebook',
-      () => new YNotebook()
+      () => new CollabNotebook()
     );
-    provider.sharedModelFactory.registerDocumentFactory('file', () => new YFile());
+    provider.sharedModelFactory.registerDocumentFactory('file', () => new CollabFile());
     if (!drive.contentProviderRegistry) {
       Notification.error('jupyter-collab: this JupyterLab has no content providers.');
       return provider;

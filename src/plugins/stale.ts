@@ -8,6 +8,7 @@ import { IDocumentManager } from '@jupyterlab/docmanager';
 
 import { CollabContentProvider, IStaleDocument } from '../provider';
 import { settleStale } from '../provider/notify';
+import { refusalNotice } from '../roles';
 import { ICollabContentProvider } from '../tokens';
 
 /**
@@ -57,7 +58,9 @@ export const stalePlugin: JupyterFrontEndPlugin<void> = {
       }
       // the server closed us after refusing a change our role does not allow: only a
       // fresh copy matches the room again
-      Notification.warning(`Your change to ${name} was not applied: ${document.reason}`, {
+      // the full reason goes to the console; the notice is one short sentence
+      console.warn(`jupyter-collab: a change to ${document.path} was refused: ${document.reason}`);
+      Notification.warning(refusalNotice(name, document.reason, document.cellNumber), {
         autoClose: 10000
       });
       void reopen(document);

@@ -3,6 +3,8 @@
  * A library folder: no `@jupyterlab/application` imports; `plugins/provider.ts` wires it.
  * `notify.ts` (the notifications, via @jupyterlab/apputils) is imported on its own.
  */
+export * from './cell-numbers';
+export * from './documents';
 export * from './factory';
 export * from './provider';
 export * from './status';

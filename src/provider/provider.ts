@@ -26,6 +26,7 @@ import {
   ServerEvent,
   snapshotSource
 } from '../connection';
+import { CellNumbers } from './cell-numbers';
 import { CollabSharedModelFactory, documentTypeOf } from './factory';
 
 /**
@@ -59,6 +60,11 @@ export interface ILiveDocument {
   canExecute: boolean;
   /** The ids of the notebook's locked cells (from `locks` events). */
   locked: ReadonlySet<string>;
+  /**
+   * The number (1-based) of a notebook's cell, or where it last was if it is gone;
+   * `null` for an unknown id or a text file.
+   */
+  cellNumber(cellId: string): number | null;
   /** The connection; rejects when the session call fails. */
   readonly connection: Promise<IDocumentConnection>;
 }
@@ -73,6 +79,8 @@ export interface IStaleDocument {
   readonly reason: string;
   /** The local content at the time it went stale, or `null`. */
   readonly unsyncedText: string | null;
+  /** For a refused change to a notebook: the number of a cell by its id (see ILiveDocument). */
+  readonly cellNumber?: (cellId: string) => number | null;
 }
 
 /**
@@ -292,6 +300,8 @@ export class CollabContentProvider implements IContentProvider {
     connection.catch(error =>
       console.warn(`jupyter-collab: ${path} is not live:`, error)
     );
+    const numbers =
+      type === 'notebook' ? new CellNumbers(model.ydoc.getArray('cells')) : null;
     const live: ILiveDocument = {
       path,
       type,
@@ -299,11 +309,15 @@ export class CollabContentProvider implements IContentProvider {
       connection,
       role: null,
       canExecute: true,
-      locked: new Set()
+      locked: new Set(),
+      cellNumber: cellId => numbers?.numberOf(cellId) ?? null
     };
     this._byModel.set(model, live);
     this._byPath.set(path, [...(this._byPath.get(path) ?? []), live]);
-    model.disposed.connect(() => this._forget(live));
+    model.disposed.connect(() => {
+      numbers?.dispose();
+      this._forget(live);
+    });
   }
 
   /**
@@ -359,7 +373,8 @@ export class CollabContentProvider implements IContentProvider {
         path: live.path,
         type: live.type,
         reason: state.serverReason || state.reason,
-        unsyncedText: null
+        unsyncedText: null,
+        cellNumber: live.cellNumber
       });
     }
     if (state.status === 'stale') {

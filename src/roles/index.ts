@@ -3,3 +3,7 @@
  */
 export * from './read-only';
 export * from './locks';
+export * from './refusal';
+export * from './edits';
+export * from './command-guard';
+export * from './notebook-guard';
