@@ -1,5 +1,6 @@
 import { cursorsPlugin } from './plugins/cursors';
 import { editGuardPlugin } from './plugins/edit-guard';
+import { executionPlugin } from './plugins/execution';
 import { presencePlugin } from './plugins/presence';
 import { providerPlugin } from './plugins/provider';
 import { rolesPlugin } from './plugins/roles';
@@ -15,5 +16,6 @@ export default [
   stalePlugin,
   rolesPlugin,
   editGuardPlugin,
-  sharingPlugin
+  sharingPlugin,
+  executionPlugin
 ];
