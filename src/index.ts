@@ -1,6 +1,7 @@
 import { cursorsPlugin } from './plugins/cursors';
 import { editGuardPlugin } from './plugins/edit-guard';
 import { executionPlugin } from './plugins/execution';
+import { identityPlugin } from './plugins/identity';
 import { presencePlugin } from './plugins/presence';
 import { providerPlugin } from './plugins/provider';
 import { rolesPlugin } from './plugins/roles';
@@ -13,6 +14,7 @@ export default [
   cursorsPlugin,
   statusPlugin,
   presencePlugin,
+  identityPlugin,
   stalePlugin,
   rolesPlugin,
   editGuardPlugin,

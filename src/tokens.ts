@@ -3,6 +3,7 @@
  */
 import { Token } from '@lumino/coreutils';
 
+import { HeadCount } from './presence/head-count';
 import { CollabContentProvider } from './provider';
 
 /**
@@ -12,4 +13,13 @@ import { CollabContentProvider } from './provider';
 export const ICollabContentProvider = new Token<CollabContentProvider>(
   'jupyter-collab:ICollabContentProvider',
   'The content provider that serves notebooks and text files live.'
+);
+
+/**
+ * "<n> here · <m> on server" for the current document, from the presence feed: the
+ * status bar and the Collaborators panel both show it.
+ */
+export const ICollabHeadCount = new Token<HeadCount>(
+  'jupyter-collab:ICollabHeadCount',
+  'How many people are in the current document and on the server.'
 );

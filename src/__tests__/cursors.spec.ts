@@ -10,8 +10,10 @@ import * as Y from 'yjs';
 import {
   collectRemoteCursors,
   CursorActivity,
+  DEFAULT_IDLE_TIMEOUT_MS,
   encodeCursorRange,
   FALLBACK_COLOR,
+  labelTextColor,
   localCursor,
   readCursorRange,
   refreshRemoteCursors,
@@ -388,6 +390,83 @@ describe('remoteCursors in an EditorView', () => {
     select(bob, 1, 1);
     expect(() => sendAwareness(bob, alice)).not.toThrow();
     expect(view.dom.querySelectorAll('.jp-CollabRemoteCursor')).toHaveLength(0);
+  });
+});
+
+describe('name labels', () => {
+  it('fade 2 s after their user last moved or typed, and come back when they type', () => {
+    jest.useFakeTimers();
+    try {
+      let now = 0;
+      const alice = makePeer(ALICE);
+      const bob = makePeer(BOB);
+      alice.text.insert(0, 'first line\nsecond line');
+      syncDocs(alice, bob);
+      const parent = document.createElement('div');
+      document.body.appendChild(parent);
+      // the default timeout: no idleTimeoutMs given
+      const view = new EditorView({
+        doc: alice.text.toString(),
+        parent,
+        extensions: [
+          remoteCursors({ awareness: alice.awareness, ytext: alice.text, now: () => now })
+        ]
+      });
+      expect(DEFAULT_IDLE_TIMEOUT_MS).toBe(2000);
+      select(bob, 15, 15);
+      sendAwareness(bob, alice);
+      const caret = () => view.dom.querySelector<HTMLElement>('.jp-CollabRemoteCursor')!;
+      expect(caret().classList.contains('jp-mod-active')).toBe(true);
+
+      now += 1900;
+      jest.advanceTimersByTime(1900);
+      expect(caret().classList.contains('jp-mod-active')).toBe(true);
+      now += 200;
+      jest.advanceTimersByTime(200);
+      expect(caret().classList.contains('jp-mod-active')).toBe(false);
+
+      // bob types: his caret moves, and his name shows again
+      bob.text.insert(15, 'x');
+      syncDocs(alice, bob);
+      view.dispatch({ changes: { from: 15, insert: 'x' } });
+      select(bob, 16, 16);
+      sendAwareness(bob, alice);
+      expect(caret().classList.contains('jp-mod-active')).toBe(true);
+
+      // an awareness renewal with the same position is not activity
+      now += 2100;
+      jest.advanceTimersByTime(2100);
+      sendAwareness(bob, alice);
+      expect(caret().classList.contains('jp-mod-active')).toBe(false);
+      view.destroy();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('write black or white, whichever reads better on the user’s colour', () => {
+    expect(labelTextColor('#2977b2')).toBe('#ffffff'); // dark blue
+    expect(labelTextColor('#45a835')).toBe('#000000'); // light green
+    expect(labelTextColor('#FF0')).toBe('#000000');
+    expect(labelTextColor('var(--jp-brand-color1)')).toBeNull();
+    expect(labelTextColor('rgb(0, 0, 0)')).toBeNull();
+
+    const alice = makePeer(ALICE);
+    const bob = makePeer({ ...BOB, color: '#2977b2' });
+    alice.text.insert(0, 'abc\ndef');
+    syncDocs(alice, bob);
+    const parent = document.createElement('div');
+    document.body.appendChild(parent);
+    const view = new EditorView({
+      doc: alice.text.toString(),
+      parent,
+      extensions: [remoteCursors({ awareness: alice.awareness, ytext: alice.text })]
+    });
+    select(bob, 5, 5);
+    sendAwareness(bob, alice);
+    const caret = view.dom.querySelector<HTMLElement>('.jp-CollabRemoteCursor')!;
+    expect(caret.style.getPropertyValue('--jp-collab-user-text-color')).toBe('#ffffff');
+    view.destroy();
   });
 });
 

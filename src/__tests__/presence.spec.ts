@@ -13,7 +13,10 @@ import {
   CellPresenceMarkers,
   cellVisitors,
   CollaboratorsPanel,
+  countHeads,
+  describeHeadCount,
   describePlace,
+  HeadCount,
   IPresenceEntry,
   MARKER_CLASS,
   parsePresenceMessage,
@@ -231,8 +234,11 @@ describe('CollaboratorsPanel', () => {
   it('lists people with initials, places and idle state; a click opens the place', () => {
     const model = new PresenceModel();
     const opened: IPresenceEntry[] = [];
+    const headCount = new HeadCount(model);
+    headCount.path = 'lesson.ipynb';
     const panel = new CollaboratorsPanel({
       model,
+      headCount,
       me: () => 'alice',
       onOpen: e => opened.push(e)
     });
@@ -259,14 +265,85 @@ describe('CollaboratorsPanel', () => {
     expect(rows[1].querySelector('.jp-collab-role')!.textContent).toBe('editor');
     expect(rows[2].dataset.idle).toBe('true');
     expect(rows[2].querySelector('.jp-collab-person-idle')!.textContent).toBe('idle');
-    expect(panel.node.querySelector('header')!.textContent).toBe(
-      'Collaborators · 3 connected, 2 active'
+    expect(panel.node.querySelector('.jp-collab-headcount')!.textContent).toBe(
+      '3 here · 3 on server'
     );
 
     (rows[1].querySelector('.jp-collab-place') as HTMLElement).click();
     (rows[1].querySelector('.jp-collab-person-row') as HTMLElement).click();
     expect(opened).toEqual([bobs, bobs]);
     panel.dispose();
+  });
+
+  it('sends a click on one’s own entry to `onMe`, with its caption', () => {
+    const model = new PresenceModel();
+    const mine: IPresenceEntry[] = [];
+    const panel = new CollaboratorsPanel({
+      model,
+      headCount: new HeadCount(model),
+      me: () => 'alice',
+      onOpen: () => {
+        throw new Error('not for one’s own entry');
+      },
+      onMe: e => mine.push(e),
+      meCaption: () => 'Set your display name'
+    });
+    const alices = entry('a/1', ALICE);
+    model.apply({ type: 'snapshot', people: [alices] });
+    const row = panel.node.querySelector<HTMLElement>('.jp-collab-person-row')!;
+    expect(row.title).toBe('Set your display name');
+    row.click();
+    expect(mine).toEqual([alices]);
+    // initials in black or white, whichever reads better on the person's colour
+    expect(panel.node.querySelector<HTMLElement>('.jp-collab-avatar')!.style.color).toBe(
+      'rgb(255, 255, 255)'
+    );
+    panel.dispose();
+  });
+});
+
+describe('head count', () => {
+  it('counts people, not connections, here and on the whole server', () => {
+    const model = new PresenceModel();
+    model.apply({
+      type: 'snapshot',
+      people: [
+        entry('a/1', ALICE),
+        entry('a/2', ALICE), // a second tab
+        entry('a/3', ALICE, { path: 'notes.py', type: 'file' }),
+        entry('b/1', BOB, { idle: true }),
+        entry('c/1', { username: 'carol' }, { path: 'other.ipynb' }),
+        entry('d/1', { username: 'dan' }, { path: 'other.ipynb' })
+      ]
+    });
+    expect(countHeads(model, 'lesson.ipynb')).toEqual({ here: 2, onServer: 4 });
+    expect(countHeads(model, 'notes.py')).toEqual({ here: 1, onServer: 4 });
+    expect(countHeads(model, 'nobody.ipynb')).toEqual({ here: 0, onServer: 4 });
+    expect(countHeads(model, null)).toEqual({ here: null, onServer: 4 });
+    expect(describeHeadCount({ here: 2, onServer: 4 })).toBe('2 here · 4 on server');
+    expect(describeHeadCount({ here: null, onServer: 4 })).toBe('4 on server');
+  });
+
+  it('follows the feed and the current document, and says when the numbers change', () => {
+    const model = new PresenceModel();
+    const count = new HeadCount(model);
+    let changes = 0;
+    count.changed.connect(() => changes++);
+    expect(count.text).toBe('0 on server');
+
+    count.path = 'lesson.ipynb';
+    expect([count.text, changes]).toEqual(['0 here · 0 on server', 1]);
+    model.apply({ type: 'snapshot', people: [entry('a/1', ALICE), entry('b/1', BOB)] });
+    expect([count.text, changes]).toEqual(['2 here · 2 on server', 2]);
+    model.apply({ type: 'update', set: [entry('a/2', ALICE)], gone: [] });
+    expect(changes).toBe(2); // a second tab of alice's: nothing to say
+    model.apply({
+      type: 'update',
+      set: [entry('b/1', BOB, { path: 'notes.py', type: 'file' })],
+      gone: []
+    });
+    expect([count.text, changes]).toEqual(['1 here · 2 on server', 3]);
+    count.dispose();
   });
 });
 

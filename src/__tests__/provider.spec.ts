@@ -11,6 +11,7 @@ import {
   ISavedEvent,
   ServerEvent
 } from '../connection';
+import { HeadCount, PresenceModel } from '../presence';
 import {
   CollabContentProvider,
   CollabSharedModelFactory,
@@ -591,12 +592,47 @@ describe('CollabStatus', () => {
     const status = new CollabStatus(s.provider);
     expect(status.text).toBe('');
     status.model = sharedModelOf({ context: { model: { sharedModel: file } } });
-    expect(status.text).toBe('connecting · 1 person');
+    expect(status.text).toBe('connecting · 1 here');
     s.connections[0].setState(SYNCED);
-    expect(status.node.textContent).toBe('connected · 1 person');
+    expect(status.node.textContent).toBe('connected · 1 here');
     expect(status.node.dataset.status).toBe('connected');
     status.model = sharedModelOf({});
     expect(status.isHidden).toBe(true);
+    status.dispose();
+  });
+
+  it('shows the head count the Collaborators panel shows, when there is one', async () => {
+    const s = setup();
+    const file = openLive(s, 'f.py');
+    await flush();
+    const model = new PresenceModel();
+    const headCount = new HeadCount(model);
+    headCount.path = 'f.py';
+    const status = new CollabStatus(s.provider, headCount);
+    status.model = sharedModelOf({ context: { model: { sharedModel: file } } });
+    s.connections[0].setState(SYNCED);
+    const person = (id: string, username: string, path: string) => ({
+      id,
+      client_id: null,
+      user: { username },
+      path,
+      type: 'file' as const,
+      cell: null,
+      cell_index: null,
+      idle: false,
+      role: 'editor'
+    });
+    model.apply({
+      type: 'snapshot',
+      people: [
+        person('1', 'alice', 'f.py'),
+        person('2', 'alice', 'f.py'),
+        person('3', 'bob', 'f.py'),
+        person('4', 'carol', 'g.py')
+      ]
+    });
+    expect(status.node.textContent).toBe('connected · 2 here · 3 on server');
+    expect(status.text.endsWith(headCount.text)).toBe(true);
     status.dispose();
   });
 

@@ -122,8 +122,18 @@ export interface ILockRequest {
   readonly locked: boolean;
 }
 
+/**
+ * This person set a new display name; the server shows it in every room they are in
+ * (guests get an `error` event).
+ */
+export interface INameRequest {
+  readonly type: 'name';
+  /** 1 to 60 characters. */
+  readonly display_name: string;
+}
+
 /** The events a client sends. */
-export type ClientEvent = ISaveRequest | ILockRequest;
+export type ClientEvent = ISaveRequest | ILockRequest | INameRequest;
 
 /**
  * Frame a client event: `varUint(4) varString(JSON)`.

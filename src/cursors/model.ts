@@ -18,9 +18,10 @@ import {
 export const FALLBACK_COLOR = 'var(--jp-brand-color1)';
 
 /**
- * Default time (ms) a caret label stays visible after its user last moved.
+ * Default time (ms) a caret label stays visible after its user last moved or typed:
+ * long enough to read a name, short enough not to sit on the code being read.
  */
-export const DEFAULT_IDLE_TIMEOUT_MS = 4000;
+export const DEFAULT_IDLE_TIMEOUT_MS = 2000;
 
 /**
  * The JSON form of a Yjs relative position, as `relativePositionToJSON` writes
@@ -64,6 +65,8 @@ export interface RemoteCursor {
   name: string;
   /** A CSS colour, validated (see `isSafeColor`). */
   color: string;
+  /** Black or white, whichever reads better on `color`; `null` when unknown. */
+  textColor: string | null;
   /** Selection start offset (`min(anchor, head)`). */
   from: number;
   /** Selection end offset (`max(anchor, head)`); equals `from` for a bare caret. */
@@ -125,6 +128,27 @@ const SAFE_COLOR =
 
 export function isSafeColor(value: unknown): value is string {
   return typeof value === 'string' && SAFE_COLOR.test(value.trim());
+}
+
+/**
+ * The text colour for a name label on `color`: black or white, whichever has the higher
+ * WCAG contrast ratio (on the server's palette, at least 4.5:1 either way). `null` for
+ * anything but `#rgb` / `#rrggbb`: the theme's inverse font colour is used then.
+ */
+export function labelTextColor(color: string): string | null {
+  const hex = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(color.trim())?.[1];
+  if (hex === undefined) {
+    return null;
+  }
+  const full = hex.length === 3 ? [...hex].map(c => c + c).join('') : hex;
+  const [r, g, b] = [0, 2, 4].map(i => {
+    const c = parseInt(full.slice(i, i + 2), 16) / 255;
+    return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  });
+  const luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  const onBlack = (luminance + 0.05) / 0.05;
+  const onWhite = 1.05 / (luminance + 0.05);
+  return onBlack > onWhite ? '#000000' : '#ffffff';
 }
 
 /**
@@ -252,10 +276,12 @@ export interface CursorActivityOptions {
 }
 
 /**
- * Remembers when each peer last moved their cursor, so labels can fade out.
+ * Remembers when each peer last moved their cursor or typed, so labels can fade out.
  *
- * Activity means "the published range changed", not "an awareness message
- * arrived": awareness renews unchanged states every few seconds.
+ * Activity means "the published range changed" or "their edit arrived" (`touch`), not
+ * "an awareness message arrived": awareness renews unchanged states every few seconds.
+ * Typing alone may not change the range: a Yjs relative position names the character
+ * after the caret, which stays the same while someone types in front of it.
  */
 export class CursorActivity {
   constructor(options: CursorActivityOptions = {}) {
@@ -275,6 +301,14 @@ export class CursorActivity {
     if (seen === undefined || seen.key !== key) {
       this._seen.set(clientId, { key, at: this._now() });
     }
+  }
+
+  /**
+   * `clientId` edited the text just now: active again, whatever its range.
+   */
+  touch(clientId: number): void {
+    const seen = this._seen.get(clientId);
+    this._seen.set(clientId, { key: seen?.key ?? '', at: this._now() });
   }
 
   /**
@@ -344,10 +378,12 @@ export function collectRemoteCursors(options: CollectOptions): RemoteCursor[] {
       continue;
     }
     const { anchor, head } = resolved;
+    const color = isSafeColor(user.color) ? user.color.trim() : FALLBACK_COLOR;
     cursors.push({
       clientId,
       name: labelOf(user),
-      color: isSafeColor(user.color) ? user.color.trim() : FALLBACK_COLOR,
+      color,
+      textColor: labelTextColor(color),
       from: Math.min(anchor, head),
       to: Math.max(anchor, head),
       anchor,

@@ -17,10 +17,14 @@ import {
   WidgetType
 } from '@codemirror/view';
 import { Awareness } from 'y-protocols/awareness';
-import { Text } from 'yjs';
+import { Text, YTextEvent } from 'yjs';
 
 import { collectRemoteCursors, CursorActivity, RemoteCursor } from './model';
-import { remoteCursorsTheme, USER_COLOR_PROPERTY } from './theme';
+import {
+  remoteCursorsTheme,
+  USER_COLOR_PROPERTY,
+  USER_TEXT_COLOR_PROPERTY
+} from './theme';
 
 /**
  * Options of `remoteCursors`.
@@ -66,6 +70,7 @@ interface CaretAppearance {
   clientId: number;
   name: string;
   color: string;
+  textColor: string | null;
   active: boolean;
   /**
    * Where the label goes: above the caret; below it on the first line (no room above);
@@ -86,6 +91,7 @@ class RemoteCaretWidget extends WidgetType {
       a.clientId === b.clientId &&
       a.name === b.name &&
       a.color === b.color &&
+      a.textColor === b.textColor &&
       a.active === b.active &&
       a.placement === b.placement
     );
@@ -112,13 +118,18 @@ class RemoteCaretWidget extends WidgetType {
   }
 
   private _paint(caret: HTMLElement, label: HTMLElement): void {
-    const { clientId, name, color, active, placement } = this.appearance;
+    const { clientId, name, color, textColor, active, placement } = this.appearance;
     caret.className = 'jp-CollabRemoteCursor';
     caret.classList.toggle('jp-mod-active', active);
     caret.classList.toggle('jp-mod-below', placement === 'below');
     caret.classList.toggle('jp-mod-beside', placement === 'beside');
     caret.dataset.clientId = String(clientId);
     caret.style.setProperty(USER_COLOR_PROPERTY, color);
+    if (textColor === null) {
+      caret.style.removeProperty(USER_TEXT_COLOR_PROPERTY);
+    } else {
+      caret.style.setProperty(USER_TEXT_COLOR_PROPERTY, textColor);
+    }
     label.textContent = name;
   }
 }
@@ -146,6 +157,7 @@ function decorate(view: EditorView, cursors: RemoteCursor[]): DecorationSet {
       clientId: cursor.clientId,
       name: cursor.name,
       color: cursor.color,
+      textColor: cursor.textColor,
       active: cursor.active,
       placement:
         doc.lines === 1 ? 'beside' : doc.lineAt(head).number === 1 ? 'below' : 'above'
@@ -198,10 +210,12 @@ class RemoteCursorsPlugin implements PluginValue {
       idleTimeoutMs: config.idleTimeoutMs
     });
     config.awareness.on('change', this._onAwarenessChange);
+    config.ytext.observe(this._onTextChange);
   }
 
   private _disconnect(): void {
     this._config?.awareness.off('change', this._onAwarenessChange);
+    this._config?.ytext.unobserve(this._onTextChange);
     this._clearTimer();
   }
 
@@ -256,6 +270,25 @@ class RemoteCursorsPlugin implements PluginValue {
     }
   };
 
+  // Someone typed: their label shows again (their published range may not change).
+  // Whoever inserted text advanced their own clock in this transaction, and a Yjs
+  // client id is also that client's awareness id.
+  private readonly _onTextChange = (event: YTextEvent): void => {
+    const local = this._config?.awareness.clientID;
+    const { beforeState, afterState } = event.transaction;
+    const typists = new Set<number>();
+    afterState.forEach((clock, clientId) => {
+      if (clientId !== local && clock > (beforeState.get(clientId) ?? 0)) {
+        typists.add(clientId);
+      }
+    });
+    if (typists.size === 0) {
+      return; // our own typing: this runs inside the editor's update, so never dispatch
+    }
+    typists.forEach(clientId => this._activity.touch(clientId));
+    this.view.dispatch({ effects: refreshRemoteCursors.of(null) });
+  };
+
   private _config: RemoteCursorsOptions | null = null;
   private _activity = new CursorActivity();
   private _timer: ReturnType<typeof setTimeout> | null = null;
@@ -272,7 +305,8 @@ const remoteCursorsPlugin = ViewPlugin.fromClass(RemoteCursorsPlugin, {
  * positions as JSON, y-codemirror.next's format), falling back to
  * jupyter-collaboration's `cursors` array, and the server-stamped `user`
  * (`display_name`, `color`). States without both are ignored. Labels show
- * while their user is active and fade after `idleTimeoutMs`, and on hover.
+ * while their user moves or types, fade `idleTimeoutMs` after (2 s by default),
+ * and show again while the pointer is over the caret.
  */
 export function remoteCursors(options: RemoteCursorsOptions): Extension {
   return [

@@ -1,7 +1,9 @@
 /**
  * Look of remote carets, labels and selections. Each element carries its
- * user's colour in `--jp-collab-user-color` (set inline from awareness); all
- * other colours and fonts come from JupyterLab theme variables.
+ * user's colour in `--jp-collab-user-color` (set inline from awareness) and,
+ * for a label, black or white text in `--jp-collab-user-text-color` (whichever
+ * reads better on that colour, in either theme); all other colours and fonts
+ * come from JupyterLab theme variables.
  */
 
 import { EditorView } from '@codemirror/view';
@@ -10,6 +12,11 @@ import { EditorView } from '@codemirror/view';
  * Custom property holding a remote user's colour on each cursor element.
  */
 export const USER_COLOR_PROPERTY = '--jp-collab-user-color';
+
+/**
+ * Custom property holding the text colour of a remote user's name label.
+ */
+export const USER_TEXT_COLOR_PROPERTY = '--jp-collab-user-text-color';
 
 const userColor = `var(${USER_COLOR_PROPERTY}, var(--jp-brand-color1))`;
 
@@ -36,6 +43,15 @@ export const remoteCursorsTheme = EditorView.baseTheme({
     borderRadius: '50%',
     backgroundColor: userColor
   },
+  // an invisible strip as tall as the line: pointing at the caret shows the name
+  '.jp-CollabRemoteCursor::after': {
+    content: '""',
+    position: 'absolute',
+    top: '0',
+    bottom: '0',
+    left: '-5px',
+    width: '9px'
+  },
   '.jp-CollabRemoteCursor-label': {
     position: 'absolute',
     bottom: '100%',
@@ -44,7 +60,7 @@ export const remoteCursorsTheme = EditorView.baseTheme({
     padding: '0 3px',
     borderRadius: 'var(--jp-border-radius)',
     backgroundColor: userColor,
-    color: 'var(--jp-ui-inverse-font-color0)',
+    color: `var(${USER_TEXT_COLOR_PROPERTY}, var(--jp-ui-inverse-font-color0))`,
     fontFamily: 'var(--jp-ui-font-family)',
     fontSize: 'var(--jp-ui-font-size0)',
     lineHeight: 'normal',

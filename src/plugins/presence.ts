@@ -1,4 +1,5 @@
 import {
+  ILabShell,
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
@@ -11,39 +12,63 @@ import {
   caretOffset,
   CellPresenceMarkers,
   CollaboratorsPanel,
+  HeadCount,
   IPresenceEntry,
   PresenceFeed,
   PresenceModel,
   revealCaret,
   revealInNotebook
 } from '../presence';
-import { CollabContentProvider } from '../provider';
-import { ICollabContentProvider } from '../tokens';
+import { CollabContentProvider, sharedModelOf } from '../provider';
+import { ICollabContentProvider, ICollabHeadCount } from '../tokens';
+import { SET_DISPLAY_NAME } from './identity';
 
 /**
- * The Collaborators panel (everyone on the server, where they are, who is idle) and
- * the per-cell markers of who is in which notebook cell.
+ * The Collaborators panel (everyone on the server, where they are, who is idle), the
+ * head count it shares with the status bar, and the per-cell markers of who is in which
+ * notebook cell.
  */
-export const presencePlugin: JupyterFrontEndPlugin<void> = {
+export const presencePlugin: JupyterFrontEndPlugin<HeadCount> = {
   id: 'jupyter-collab:presence',
   description: 'Shows who is connected, in which document and cell.',
   autoStart: true,
   requires: [ICollabContentProvider, IDocumentManager],
+  optional: [ILabShell],
+  provides: ICollabHeadCount,
   activate: (
     app: JupyterFrontEnd,
     provider: CollabContentProvider,
-    docManager: IDocumentManager
-  ): void => {
+    docManager: IDocumentManager,
+    labShell: ILabShell | null
+  ): HeadCount => {
     const { serverSettings, user } = app.serviceManager;
     const model = new PresenceModel();
     new PresenceFeed({ model, serverSettings });
+    const headCount = new HeadCount(model);
+    const open = (entry: IPresenceEntry): void =>
+      void goTo(docManager, provider, entry).catch(error =>
+        console.warn(`jupyter-collab: could not open ${entry.path}:`, error)
+      );
+    if (labShell) {
+      const follow = (): void => {
+        const live = provider.documentOf(sharedModelOf(labShell.currentWidget));
+        headCount.path = live?.path ?? null;
+      };
+      labShell.currentChanged.connect(follow);
+      provider.documentChanged.connect(follow); // opened, renamed, closed
+      follow();
+    }
     const panel = new CollaboratorsPanel({
       model,
+      headCount,
       me: () => user.identity?.username,
-      onOpen: entry =>
-        void goTo(docManager, provider, entry).catch(error =>
-          console.warn(`jupyter-collab: could not open ${entry.path}:`, error)
-        )
+      onOpen: entry => open(entry),
+      onMe: entry =>
+        app.commands.isEnabled(SET_DISPLAY_NAME)
+          ? void app.commands.execute(SET_DISPLAY_NAME)
+          : open(entry),
+      meCaption: () =>
+        app.commands.isEnabled(SET_DISPLAY_NAME) ? 'Set your display name' : ''
     });
     panel.id = 'jp-collab-people';
     panel.title.icon = usersIcon;
@@ -55,6 +80,7 @@ export const presencePlugin: JupyterFrontEndPlugin<void> = {
         void context.ready.then(() => markCells(provider, notebookPanel));
       }
     });
+    return headCount;
   }
 };
 

@@ -5,8 +5,9 @@ import {
 } from '@jupyterlab/application';
 import { IStatusBar } from '@jupyterlab/statusbar';
 
+import { HeadCount } from '../presence/head-count';
 import { CollabContentProvider, CollabStatus, sharedModelOf } from '../provider';
-import { ICollabContentProvider } from '../tokens';
+import { ICollabContentProvider, ICollabHeadCount } from '../tokens';
 
 /**
  * Shows the current document's connection state and head count in the status bar.
@@ -16,17 +17,18 @@ export const statusPlugin: JupyterFrontEndPlugin<void> = {
   description: 'Shows the live document’s connection state in the status bar.',
   autoStart: true,
   requires: [ICollabContentProvider],
-  optional: [IStatusBar, ILabShell],
+  optional: [IStatusBar, ILabShell, ICollabHeadCount],
   activate: (
     _app: JupyterFrontEnd,
     provider: CollabContentProvider,
     statusBar: IStatusBar | null,
-    labShell: ILabShell | null
+    labShell: ILabShell | null,
+    headCount: HeadCount | null
   ): void => {
     if (!statusBar || !labShell) {
       return;
     }
-    const item = new CollabStatus(provider);
+    const item = new CollabStatus(provider, headCount);
     const follow = (): void => {
       item.model = sharedModelOf(labShell.currentWidget);
     };

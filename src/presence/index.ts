@@ -4,6 +4,7 @@
  */
 export * from './cell-markers';
 export * from './feed';
+export * from './head-count';
 export * from './jump';
 export * from './model';
 export * from './panel';

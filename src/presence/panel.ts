@@ -1,10 +1,13 @@
 /**
  * The Collaborators side panel: everyone connected to this server, where each one is,
- * who is idle. Clicking a person (or one of their places) calls `onOpen`, which the
- * plugin turns into "open that document and scroll to their cursor".
+ * who is idle, and the head count the status bar shows too. Clicking a person (or one
+ * of their places) calls `onOpen`, which the plugin turns into "open that document and
+ * scroll to their cursor"; clicking oneself calls `onMe` (set one's display name).
  */
 import { Widget } from '@lumino/widgets';
 
+import { labelTextColor } from '../cursors/model';
+import { HeadCount } from './head-count';
 import { describePlace, IPerson, IPresenceEntry, PresenceModel } from './model';
 
 /**
@@ -16,6 +19,12 @@ export interface ICollaboratorsPanelOptions {
   readonly me: () => string | undefined;
   /** Go to a person's place. */
   readonly onOpen: (entry: IPresenceEntry) => void;
+  /** "<n> here · <m> on server", shared with the status bar. */
+  readonly headCount: HeadCount;
+  /** The local user clicked their own entry (their first place); default: `onOpen`. */
+  readonly onMe?: (entry: IPresenceEntry) => void;
+  /** What clicking one's own entry does, for its tooltip. */
+  readonly meCaption?: () => string;
 }
 
 /**
@@ -29,6 +38,7 @@ export class CollaboratorsPanel extends Widget {
     this.addClass('jp-collab-people');
     this.title.caption = 'Collaborators';
     options.model.changed.connect(this.render, this);
+    options.headCount.changed.connect(this.render, this);
     this.render();
   }
 
@@ -41,11 +51,13 @@ export class CollaboratorsPanel extends Widget {
 
     const header = document.createElement('header');
     header.className = 'jp-collab-people-header';
-    const active = people.filter(person => !person.idle).length;
-    header.textContent =
-      people.length === 0
-        ? 'Collaborators'
-        : `Collaborators · ${people.length} connected, ${active} active`;
+    header.textContent = 'Collaborators';
+    const count = document.createElement('span');
+    count.className = 'jp-collab-headcount';
+    count.textContent = this._options.headCount.text;
+    count.title =
+      'People (not tabs) in the current document, and connected to any document you can see';
+    header.appendChild(count);
     node.appendChild(header);
 
     if (people.length === 0) {
@@ -65,6 +77,7 @@ export class CollaboratorsPanel extends Widget {
 
   dispose(): void {
     this._options.model.changed.disconnect(this.render, this);
+    this._options.headCount.changed.disconnect(this.render, this);
     super.dispose();
   }
 
@@ -76,7 +89,8 @@ export class CollaboratorsPanel extends Widget {
 
     const row = document.createElement('button');
     row.className = 'jp-collab-person-row';
-    row.title = `Go to ${person.label}`;
+    const onMe = isMe ? this._options.onMe : undefined;
+    row.title = (isMe && this._options.meCaption?.()) || `Go to ${person.label}`;
     row.appendChild(avatarNode(person));
     const name = document.createElement('span');
     name.className = 'jp-collab-person-name';
@@ -97,7 +111,9 @@ export class CollaboratorsPanel extends Widget {
       idle.textContent = 'idle';
       row.appendChild(idle);
     }
-    row.addEventListener('click', () => this._options.onOpen(person.places[0]));
+    row.addEventListener('click', () =>
+      (onMe ?? this._options.onOpen)(person.places[0])
+    );
     item.appendChild(row);
 
     const places = document.createElement('ul');
@@ -134,6 +150,10 @@ export function avatarNode(person: {
   const avatar = document.createElement('span');
   avatar.className = 'jp-collab-avatar';
   avatar.style.backgroundColor = person.color;
+  const text = labelTextColor(person.color);
+  if (text !== null) {
+    avatar.style.color = text;
+  }
   avatar.title = person.label;
   if (person.avatarUrl) {
     const image = document.createElement('img');

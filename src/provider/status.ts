@@ -1,11 +1,14 @@
 /**
- * A status bar item: the current document's connection state and how many people are
- * in it. The plugin tells it which shared model is current.
+ * A status bar item: the current document's connection state and the head count the
+ * Collaborators panel shows too (`3 here · 5 on server`). The plugin tells it which
+ * shared model is current.
  */
 import { Widget } from '@lumino/widgets';
 import { Awareness } from 'y-protocols/awareness';
 
 import { ConnectionState } from '../connection';
+import { readUser } from '../cursors/model';
+import { HeadCount } from '../presence/head-count';
 import { CollabContentProvider, ILiveDocument } from './provider';
 
 /**
@@ -26,14 +29,18 @@ export function describeState(state: ConnectionState | null): string {
 }
 
 /**
- * Shows `<state> · <n> people` for the current live document; hidden for others.
+ * Shows `<state> · <n> here · <m> on server` for the current live document; hidden for
+ * others. Without a head count (no presence plugin) it counts the people in the
+ * document's awareness: `<state> · <n> here`.
  */
 export class CollabStatus extends Widget {
-  constructor(provider: CollabContentProvider) {
+  constructor(provider: CollabContentProvider, headCount: HeadCount | null = null) {
     super();
     this._provider = provider;
+    this._headCount = headCount;
     this.addClass('jp-collab-status');
     provider.documentChanged.connect(this._onDocumentChanged, this);
+    headCount?.changed.connect(this._render, this);
     this._render();
   }
 
@@ -58,11 +65,18 @@ export class CollabStatus extends Widget {
       return '';
     }
     const state = this._provider.connectionOf(this._document.model)?.state ?? null;
-    const people = this._awareness?.getStates().size ?? 0;
-    return `${describeState(state)} · ${people} ${people === 1 ? 'person' : 'people'}`;
+    if (this._headCount !== null) {
+      return `${describeState(state)} · ${this._headCount.text}`;
+    }
+    const people = new Set<string>();
+    for (const [clientId, awareness] of this._awareness?.getStates() ?? []) {
+      people.add(readUser(awareness)?.username ?? String(clientId));
+    }
+    return `${describeState(state)} · ${people.size} here`;
   }
 
   dispose(): void {
+    this._headCount?.changed.disconnect(this._render, this);
     this._awareness?.off('change', this._onAwareness);
     this._awareness = null;
     super.dispose();
@@ -91,6 +105,7 @@ export class CollabStatus extends Widget {
   };
 
   private readonly _provider: CollabContentProvider;
+  private readonly _headCount: HeadCount | null;
   private _document: ILiveDocument | null = null;
   private _awareness: Awareness | null = null;
 }
