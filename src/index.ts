@@ -8,6 +8,7 @@ import { rolesPlugin } from './plugins/roles';
 import { sharingPlugin } from './plugins/sharing';
 import { stalePlugin } from './plugins/stale';
 import { statusPlugin } from './plugins/status';
+import { trustPlugin } from './plugins/trust';
 
 export default [
   providerPlugin,
@@ -19,5 +20,6 @@ export default [
   rolesPlugin,
   editGuardPlugin,
   sharingPlugin,
-  executionPlugin
+  executionPlugin,
+  trustPlugin
 ];
