@@ -1,5 +1,6 @@
 import { cursorsPlugin } from './plugins/cursors';
 import { editGuardPlugin } from './plugins/edit-guard';
+import { placePlugin } from './plugins/place';
 import { executionPlugin } from './plugins/execution';
 import { identityPlugin } from './plugins/identity';
 import { presencePlugin } from './plugins/presence';
@@ -19,6 +20,7 @@ export default [
   stalePlugin,
   rolesPlugin,
   editGuardPlugin,
+  placePlugin,
   sharingPlugin,
   executionPlugin,
   trustPlugin
