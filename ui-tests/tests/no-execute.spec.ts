@@ -87,6 +87,10 @@ test.describe('an editor who may not run code', () => {
     const a = editorIn(alice);
     await expect(a.cells).toHaveCount(2);
     await expect(toolbarItem(alice, 'run')).toBeVisible();
+    // a run while the kernel is still starting is dropped with a notice: wait for it
+    await expect(alice.getByText('Python 3 (ipykernel) | Idle')).toBeVisible({
+      timeout: 60_000
+    });
     await a.cells.nth(0).locator('.jp-InputPrompt').click();
     await alice.keyboard.press('Shift+Enter');
     await expect(outputsOf(alice, 0)).toContainText('ran by alice', { timeout: 60_000 });
