@@ -12,6 +12,13 @@ A locked cell refuses changes to its source, type, metadata and attachments, and
 deleted or moved (@jupyter/ydoc moves by deleting and re-inserting). Its outputs and
 execution count may still change: running a locked cell is allowed where execution is.
 Owners are not checked (``Room`` skips the guard for them).
+
+A lock holds the cell object, not its id string: the id is how the store, the file and
+the browser name the cell, so nothing else may ever carry it. A cell inserted with a
+locked id, and any cell whose ``id`` is changed to or from a locked id, is refused; with
+deletion and moves refused too, the one map that carried the id when it was locked is
+the only one that ever does (insert a twin, re-id it, delete the original: each step is
+refused). Splitting or merging a locked cell changes its source or deletes it: refused.
 """
 
 from __future__ import annotations
@@ -40,10 +47,17 @@ class LockGuard:
         self._id_list: list[Any] | None = None
         self.cells.observe(self._structure_changed)
         self._events: list[Any] = []
-        self.cells.observe_deep(self._events.extend)  # once: subscribing costs too
+        self.cells.observe_deep(self._on_deep)  # once: subscribing costs too
 
     def _structure_changed(self, event: Any) -> None:
         self._id_list = None
+
+    def _on_deep(self, events: list[Any]) -> None:
+        self._events.extend(events)
+        for event in events:
+            # a cell's id changed: the cached id list is stale too
+            if len(list(event.path)) == 1 and "id" in getattr(event, "keys", {}):
+                self._id_list = None
 
     def follow(self, update: bytes) -> None:
         """Keep up with an update the room applied (from anyone, the server included)."""
@@ -82,9 +96,16 @@ class LockGuard:
                     for change in getattr(event, "delta", []):
                         for cell in change.get("insert", []):
                             cell_id = cell.get("id") if isinstance(cell, Map) else None
-                            if cell_id in locked and cell_id in before:
-                                return f"cell {cell_id} is locked: it cannot be moved"
+                            if cell_id in locked:
+                                # the locked cell re-inserted (a move), or a twin
+                                return f"cell {cell_id} is locked: it cannot be moved or copied"
                 continue
+            if len(path) == 1 and isinstance(event, MapEvent):
+                change = getattr(event, "keys", {}).get("id")
+                if change is not None:
+                    taken = {change.get("oldValue"), change.get("newValue")} & locked
+                    if taken:
+                        return f"cell {sorted(taken)[0]} is locked: no cell may take its id"
             ids = self._ids()  # current: re-read only if this update moved cells
             cell_id = ids[path[0]] if path[0] < len(ids) else None
             if cell_id not in locked:

@@ -4,6 +4,7 @@ may still change. Rooms on in-memory channels with the real store."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -145,6 +146,103 @@ async def test_unlocking_lets_editors_change_it_again_and_locks_survive_a_restar
         assert room.content()["cells"][0]["source"] == "# x = 1"
 
 
+REIDS = ("cell-1", "cell-0", "fresh-id")
+
+
+def split_cell(peer: Peer, index: int) -> None:
+    """JupyterLab's split at the cursor: the cell keeps the head, a new cell the tail."""
+    with peer.doc.transaction():
+        source = peer.ydoc.ycells[index]["source"]
+        text = str(source)
+        half = len(text) // 2
+        del source[half:]
+        tail = peer.ydoc.create_ycell({"cell_type": "code", "source": text[half:]})
+        peer.ydoc.ycells.insert(index + 1, tail)
+
+
+def merge_cells(peer: Peer, index: int) -> None:
+    """JupyterLab's merge: the first cell takes both sources, the second is deleted."""
+    with peer.doc.transaction():
+        cells = peer.ydoc.ycells
+        cells[index]["source"].insert(
+            len(cells[index]["source"]), "\n" + str(cells[index + 1]["source"])
+        )
+        del cells[index + 1]
+
+
+@pytest.mark.parametrize("one_update", [False, True])
+async def test_no_cell_takes_a_locked_cells_place(root, tmp_path, clock, one_update):
+    """Issue 8, finding 4: insert a cell, give it the locked cell's id, delete the
+    original. Each step that touches the locked id is refused; the locked cell stays."""
+    (root / "a.ipynb").write_text(json.dumps(make_notebook("x = 1", "y = 2")))
+    async with running(root, tmp_path / "h.db", clock) as registry:
+        room = await registry.open_session("a.ipynb", "notebook")
+        alice = join(room, "alice", Role.OWNER)
+        await lock(room, alice, "cell-0")
+        before = room.content()["cells"][0]
+        bob = join(room, "bob", Role.EDITOR)
+
+        with bob.doc.transaction() if one_update else contextlib.nullcontext():
+            bob.ydoc.ycells.insert(
+                0, bob.ydoc.create_ycell({"cell_type": "code", "source": "evil"})
+            )
+            if not one_update:
+                settle(bob)  # a new cell of their own is fine
+            bob.ydoc.ycells[0]["id"] = "cell-0"
+            del bob.ydoc.ycells[1]
+
+        assert "cell cell-0 is locked" in refused(bob)
+        cells = room.content()["cells"]
+        assert [c["id"] for c in cells].count("cell-0") == 1
+        assert next(c for c in cells if c["id"] == "cell-0") == before
+
+
+@pytest.mark.parametrize(
+    "attempt, reason",
+    [
+        (lambda p: p.ydoc.ycells[0].__setitem__("id", "mine"), "no cell may take its id"),
+        (lambda p: p.ydoc.ycells[1].__setitem__("id", "cell-0"), "no cell may take its id"),
+        (
+            lambda p: p.ydoc.ycells.insert(
+                2, p.ydoc.create_ycell({"cell_type": "code", "id": "cell-0", "source": ""})
+            ),
+            "cannot be moved or copied",
+        ),
+        (lambda p: split_cell(p, 0), "its source cannot change"),
+        (lambda p: merge_cells(p, 0), "its source cannot change"),
+        (lambda p: merge_cells(p, 1) if len(p.ydoc.ycells) > 2 else None, None),
+    ],
+    ids=[
+        "re-id the locked cell",
+        "re-id another cell to it",
+        "a twin",
+        "split",
+        "merge",
+        "merge others",
+    ],
+)
+async def test_a_locked_cell_cannot_be_re_ided_copied_split_or_merged(
+    root, tmp_path, clock, attempt, reason
+):
+    (root / "a.ipynb").write_text(json.dumps(make_notebook("x = 1", "y = 2", "z = 3")))
+    async with running(root, tmp_path / "h.db", clock) as registry:
+        room = await registry.open_session("a.ipynb", "notebook")
+        alice = join(room, "alice", Role.OWNER)
+        await lock(room, alice, "cell-0")
+        before = room.content()["cells"]
+        bob = join(room, "bob", Role.EDITOR)
+
+        attempt(bob)
+
+        if reason is None:  # merging two unlocked cells is fine
+            settle(bob)
+            assert room.content()["cells"][0] == before[0]
+            assert len(room.content()["cells"]) == 2
+        else:
+            assert reason in refused(bob)
+            assert room.content()["cells"] == before
+
+
 async def test_no_editor_step_sequence_changes_a_locked_cell(root, tmp_path, clock):
     (root / "a.ipynb").write_text(json.dumps(make_notebook("x = 1", "y = 2", "z = 3")))
     async with running(root, tmp_path / "h.db", clock) as registry:
@@ -162,6 +260,11 @@ async def test_no_editor_step_sequence_changes_a_locked_cell(root, tmp_path, clo
                 st.tuples(st.just("drop"), st.integers(0, 4)),
                 st.tuples(st.just("move"), st.integers(0, 4), st.integers(0, 4)),
                 st.tuples(st.just("outputs"), st.integers(0, 4)),
+                st.tuples(st.just("twin"), st.integers(0, 4)),  # a new cell with a locked id
+                st.tuples(st.just("reid"), st.integers(0, 4), st.sampled_from(REIDS)),
+                st.tuples(st.just("type"), st.integers(0, 4), st.just("retype")),
+                st.tuples(st.just("split"), st.integers(0, 4)),
+                st.tuples(st.just("merge"), st.integers(0, 4)),
             ),
             max_size=8,
         )
@@ -174,7 +277,7 @@ async def test_no_editor_step_sequence_changes_a_locked_cell(root, tmp_path, clo
                 cells = bob.ydoc.ycells
                 n = len(cells)
                 kind = step[0]
-                if kind == "type" and n:
+                if kind == "type" and step[2] != "retype" and n:
                     cells[step[1] % n]["source"].insert(0, step[2])
                 elif kind == "erase" and n and len(cells[step[1] % n]["source"]):
                     del cells[step[1] % n]["source"][0:1]
@@ -190,6 +293,17 @@ async def test_no_editor_step_sequence_changes_a_locked_cell(root, tmp_path, clo
                         cells.insert(min(step[2], n - 1), bob.ydoc.create_ycell(moved))
                 elif kind == "outputs" and n:
                     cells[step[1] % n]["execution_count"] = step[1]
+                elif kind == "twin":
+                    twin = bob.ydoc.create_ycell({"cell_type": "code", "id": "cell-1", "source": ""})
+                    cells.insert(min(step[1], n), twin)
+                elif kind == "reid" and n:
+                    cells[step[1] % n]["id"] = step[2]
+                elif kind == "type" and step[-1] == "retype" and n:
+                    cells[step[1] % n]["cell_type"] = "markdown"
+                elif kind == "split" and n:
+                    split_cell(bob, step[1] % n)
+                elif kind == "merge" and n > 1:
+                    merge_cells(bob, step[1] % (n - 1))
                 try:
                     settle(bob)
                 except CollabError:
