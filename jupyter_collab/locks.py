@@ -30,6 +30,9 @@ from pycrdt import Array, ArrayEvent, Doc, Map, MapEvent
 
 # what running a cell writes: allowed on locked cells
 RUN_KEYS = frozenset({"outputs", "execution_count", "execution_state"})
+# cell metadata JupyterLab writes for how a cell is shown (collapsed input or outputs,
+# scrolled outputs, folded headings) or when it runs: no change to what the cell is
+VIEW_METADATA = frozenset({"collapsed", "scrolled", "jupyter", "heading_collapsed", "execution"})
 
 
 class LockGuard:
@@ -110,7 +113,11 @@ class LockGuard:
             cell_id = ids[path[0]] if path[0] < len(ids) else None
             if cell_id not in locked:
                 continue
-            if len(path) > 1:
+            if path[1:] == ["metadata"] and isinstance(event, MapEvent):
+                if set(getattr(event, "keys", {})) <= VIEW_METADATA:
+                    continue  # collapsing or scrolling a locked cell's view is fine
+                key = "metadata"
+            elif len(path) > 1:
                 key = path[1]
             elif isinstance(event, MapEvent):
                 keys = set(getattr(event, "keys", {})) - RUN_KEYS

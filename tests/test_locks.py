@@ -294,7 +294,9 @@ async def test_no_editor_step_sequence_changes_a_locked_cell(root, tmp_path, clo
                 elif kind == "outputs" and n:
                     cells[step[1] % n]["execution_count"] = step[1]
                 elif kind == "twin":
-                    twin = bob.ydoc.create_ycell({"cell_type": "code", "id": "cell-1", "source": ""})
+                    twin = bob.ydoc.create_ycell(
+                        {"cell_type": "code", "id": "cell-1", "source": ""}
+                    )
                     cells.insert(min(step[1], n), twin)
                 elif kind == "reid" and n:
                     cells[step[1] % n]["id"] = step[2]
@@ -320,3 +322,20 @@ async def test_no_editor_step_sequence_changes_a_locked_cell(root, tmp_path, clo
         editor_session()
         settle(alice)
         assert alice.content() == room.content()
+
+
+async def test_collapsing_a_locked_cells_view_is_not_a_change_to_it(root, tmp_path, clock):
+    (root / "a.ipynb").write_text(json.dumps(make_notebook("x = 1")))
+    async with running(root, tmp_path / "h.db", clock) as registry:
+        room = await registry.open_session("a.ipynb", "notebook")
+        alice = join(room, "alice", Role.OWNER)
+        await lock(room, alice, "cell-0")
+        bob = join(room, "bob", Role.EDITOR)
+
+        cell(bob, 0)["metadata"]["jupyter"] = {"outputs_hidden": True}
+        cell(bob, 0)["metadata"]["scrolled"] = True
+        settle(bob)
+        assert room.content()["cells"][0]["metadata"]["jupyter"] == {"outputs_hidden": True}
+
+        cell(bob, 0)["metadata"]["tags"] = ["mine"]  # what the cell is: still locked
+        assert "its metadata cannot change" in refused(bob)
