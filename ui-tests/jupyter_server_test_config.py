@@ -13,6 +13,8 @@ that user when it carries the user's token (`Authorization: token <t>` or `?toke
 signed login cookie the server sets on the user's first token request, so a browser context that
 once opened `/lab?token=<t>` stays that user across page loads (cookie requests need the XSRF
 header on PUT/POST/..., which JupyterLab sends by itself). Anything else is unauthenticated.
+A user may change their name, display name and initials (`PATCH api/me`, as with jupyter
+server's default identity provider): the cookie keeps them, also across token page loads.
 """
 
 import json
@@ -20,6 +22,7 @@ import os
 from pathlib import Path
 
 from jupyter_server.auth.identity import IdentityProvider, User
+from traitlets import default
 
 HERE = Path(__file__).resolve().parent
 USERS = json.loads((HERE / "users.json").read_text(encoding="utf-8"))
@@ -43,8 +46,16 @@ def make_user(username: str) -> User:
     )
 
 
+NAME_FIELDS = ("name", "display_name", "initials")
+
+
 class CollabTestIdentityProvider(IdentityProvider):
-    """Token per user; the login cookie (holding just the username) keeps the identity."""
+    """Token per user; the login cookie (the username, and any name the user set) keeps
+    the identity."""
+
+    @default("updatable_fields")
+    def _updatable_fields_default(self):
+        return list(NAME_FIELDS)
 
     def get_user(self, handler):
         token = self.get_token(handler)  # ?token=... or Authorization: token ...
@@ -56,16 +67,41 @@ class CollabTestIdentityProvider(IdentityProvider):
             cookie_user = self.get_user_cookie(handler)
             if cookie_user is None or cookie_user.username != username:
                 self.set_login_cookie(handler, user)
+            else:
+                user = cookie_user  # with the name they set
             # as the base class does: token requests skip the XSRF and origin checks
             handler._token_authenticated = True
             return user
         return self.get_user_cookie(handler)
 
+    def update_user_model(self, current_user: User, user_data: dict) -> User:
+        for field in self.updatable_fields:
+            if field in user_data:
+                setattr(current_user, field, str(user_data[field])[:100])
+        return current_user
+
+    def persist_user_model(self, handler) -> None:
+        self.set_login_cookie(handler, handler.current_user)
+
     def user_to_cookie(self, user: User) -> str:
-        return user.username
+        base = make_user(user.username)
+        names = {f: getattr(user, f) for f in NAME_FIELDS if getattr(user, f) != getattr(base, f)}
+        return json.dumps({"username": user.username, **names}) if names else user.username
 
     def user_from_cookie(self, cookie_value: str) -> User | None:
-        return make_user(cookie_value) if cookie_value in USERS else None
+        if cookie_value in USERS:
+            return make_user(cookie_value)
+        try:
+            data = json.loads(cookie_value)
+        except ValueError:
+            return None
+        if not isinstance(data, dict) or data.get("username") not in USERS:
+            return None
+        user = make_user(data["username"])
+        for field in NAME_FIELDS:
+            if isinstance(data.get(field), str):
+                setattr(user, field, data[field])
+        return user
 
 
 c = get_config()  # noqa: F821 (injected by traitlets)

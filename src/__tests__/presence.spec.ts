@@ -23,6 +23,7 @@ import {
   PresenceFeed,
   presenceUrl,
   PresenceModel,
+  renderMarker,
   revealInNotebook
 } from '../presence';
 
@@ -227,6 +228,26 @@ describe('CellPresenceMarkers', () => {
     expect(me.awareness.getLocalState()?.cell).toBeNull();
     notebook.activate(0);
     expect(me.awareness.getLocalState()?.cell).toBeNull(); // no longer listening
+  });
+});
+
+describe('renderMarker', () => {
+  it('redraws a marker when its person is renamed', () => {
+    const cell = { model: { id: 'c1' }, node: document.createElement('div') };
+    const visitor = {
+      clientId: 1,
+      username: 'alice',
+      label: 'Alice Liddell',
+      initials: 'AL',
+      color: '#2977b2'
+    };
+    renderMarker(cell, [visitor]);
+    expect(cell.node.textContent).toBe('AL');
+    renderMarker(cell, [{ ...visitor, label: 'Ms Smith', initials: 'MS' }]);
+    expect(cell.node.textContent).toBe('MS');
+    expect(cell.node.querySelector(`.${MARKER_CLASS}`)!.getAttribute('title')).toContain(
+      'Ms Smith'
+    );
   });
 });
 

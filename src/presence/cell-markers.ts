@@ -117,7 +117,9 @@ export function renderMarker(cell: ICellLike, visitors: ICellVisitor[]): void {
     marker?.remove();
     return;
   }
-  const key = visitors.map(v => `${v.username}:${v.color}`).join('|');
+  const key = visitors
+    .map(v => `${v.username}:${v.color}:${v.initials}:${v.label}`)
+    .join('|');
   if (marker?.dataset.key === key) {
     return;
   }

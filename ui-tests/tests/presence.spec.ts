@@ -88,8 +88,12 @@ test('cell markers, the Collaborators panel and jumping to a person', async ({
     'notes.py'
   );
   await expect(panel.locator('.jp-collab-person')).toHaveCount(3);
-  // the status bar counts the people in bob's current document
-  await expect(bob.locator('.jp-collab-status')).toHaveText('connected · 2 people');
+  // the status bar and the panel count the same: people in bob's current document, and
+  // on the server
+  await expect(bob.locator('.jp-collab-status')).toHaveText(
+    'connected · 2 here · 3 on server'
+  );
+  await expect(panel.locator('.jp-collab-headcount')).toHaveText('2 here · 3 on server');
   await screenshots(testInfo, 'presence', { alice, bob, carol });
 
   // 4. bob clicks alice: his notebook selects her cell
@@ -101,7 +105,9 @@ test('cell markers, the Collaborators panel and jumping to a person', async ({
   // 5. bob clicks carol: notes.py opens for him, and carol sees bob in her file
   await personRow(panel, 'carol').locator('.jp-collab-place').click();
   await expect(editorIn(bob).file).toContainText('print');
-  await expect(carol.locator('.jp-collab-status')).toHaveText('connected · 2 people');
+  await expect(carol.locator('.jp-collab-status')).toHaveText(
+    'connected · 2 here · 3 on server'
+  );
 
   // 6. carol stops (the test server counts 4 s without edits or moves as idle): she is
   //    shown idle; when she types again she is active again

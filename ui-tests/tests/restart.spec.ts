@@ -41,7 +41,7 @@ import { configPort, LabServer } from './server';
 /** How long a reconnect after a restart may take (backoff + JupyterLab). */
 const RECONNECT_MS = 60_000;
 
-/** The collab status bar item (src/provider/status.ts): `<state> · <n> people`. */
+/** The collab status bar item (src/provider/status.ts): `<state> · <n> here · <m> on server`. */
 function status(page: Page) {
   return page.locator('.jp-collab-status');
 }
@@ -148,8 +148,8 @@ for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
     });
     await expect(a.cells).toHaveCount(3);
     await expect(b.cells).toHaveCount(3);
-    await expect(status(alice)).toHaveText(/^connected · 2 people/);
-    await expect(status(bob)).toHaveText(/^connected · 2 people/);
+    await expect(status(alice)).toHaveText(/^connected · 2 here/);
+    await expect(status(bob)).toHaveText(/^connected · 2 here/);
 
     // 1. online: alice types in cell 1, bob sees it
     await typeAtEnd(alice, a.cell(0), ' # alice online');
@@ -216,7 +216,7 @@ for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
 
     // 5. both reconnect by themselves, and each sees the other's offline work
     const people = carol ? 3 : 2;
-    const connected = new RegExp(`^connected · ${people} people`);
+    const connected = new RegExp(`^connected · ${people} here`);
     await expect(status(alice)).toHaveText(connected, { timeout: RECONNECT_MS });
     await expect(status(bob)).toHaveText(connected, { timeout: RECONNECT_MS });
     const expected = [
