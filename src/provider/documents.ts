@@ -37,7 +37,28 @@ function withLocalDirty<T extends YDocument<DocumentChange>>(Base: DocumentClass
         }
       };
       this.ystate.observe(this.onStateChanged);
+      // dirty: this browser changed the content since the room last saved it (the
+      // provider clears it on the room's `saved` event); remote changes and state-only
+      // transactions leave it alone
+      this.ydoc.on('afterTransaction', this._markDirty);
     }
+
+    dispose(): void {
+      this.ydoc.off('afterTransaction', this._markDirty);
+      super.dispose();
+    }
+
+    private _markDirty = (transaction: Y.Transaction): void => {
+      if (!transaction.local) {
+        return;
+      }
+      for (const type of transaction.changed.keys()) {
+        if (type !== (this.ystate as unknown as Y.AbstractType<any>)) {
+          this.dirty = true;
+          return;
+        }
+      }
+    };
 
     get dirty(): boolean {
       return this._localDirty;
