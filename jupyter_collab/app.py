@@ -239,6 +239,7 @@ class CollabApp(ExtensionApp):
             disk_poll_interval_seconds=self.disk_poll_interval_seconds,
             presence_idle_seconds=self.presence_idle_seconds,
             access=self.access,
+            can_execute=self.can_execute,
         )
         self.access.on_change(self.registry.refresh_roles)
         self.gate = gate.install(self.serverapp, self, govern=self.govern_rest_api)

@@ -67,7 +67,14 @@ class LockGuard:
         self.shadow.apply_update(update)
         self._events.clear()
 
-    def check(self, update: bytes, locked: set[str], room_state: Callable[[], bytes]) -> str | None:
+    def check(
+        self,
+        update: bytes,
+        locked: set[str],
+        room_state: Callable[[], bytes],
+        *,
+        may_run: bool = True,
+    ) -> str | None:
         """Apply ``update`` to the shadow; the reason it is refused, or ``None``.
 
         Args:
@@ -75,12 +82,16 @@ class LockGuard:
             locked: the ids of the locked cells.
             room_state: gives the room's document as one update, to rebuild the shadow
                 from when the candidate is refused (called only then).
+            may_run: whether the sender may run code; if not, the outputs and execution
+                count of cells already in the document are not theirs to change.
         """
         before = self._ids()
         self._events.clear()
         self.shadow.apply_update(update)
         events, self._events[:] = list(self._events), []
         reason = self._violation(events, before, locked)
+        if reason is None and not may_run:
+            reason = self._run_change(events, before)
         if reason is not None:
             self._load(room_state())
         return reason
@@ -89,6 +100,27 @@ class LockGuard:
         if self._id_list is None:
             self._id_list = [cell.get("id") for cell in self.cells]
         return self._id_list
+
+    def _run_change(self, events: list[Any], before: list[Any]) -> str | None:
+        """A change to what running writes (outputs, execution count) in a cell that was
+        in the document before this update; a cell inserted now may bring its own."""
+        for event in events:
+            path = list(event.path)
+            if not path:
+                continue
+            ids = self._ids()
+            cell_id = ids[path[0]] if path[0] < len(ids) else None
+            if cell_id not in before:
+                continue  # inserted by this update (paste, type change): its own content
+            if len(path) > 1:
+                touched = {path[1]}
+            elif isinstance(event, MapEvent):
+                touched = set(getattr(event, "keys", {}))
+            else:
+                touched = set()
+            if touched & (RUN_KEYS - {"execution_state"}):
+                return f"cell {cell_id}: only people who may run code change its outputs"
+        return None
 
     def _violation(self, events: list[Any], before: list[Any], locked: set[str]) -> str | None:
         structural = self._id_list is None

@@ -222,6 +222,9 @@ class Client:
     last_active: float = 0.0  # last edit or awareness change (not the 15 s renewals)
     cell: str | None = None  # the notebook cell its awareness says it is in
     role: Role = Role.OWNER
+    # may run code (CollabApp.can_execute): if not, the outputs and execution counts of
+    # existing cells are not theirs to change (only a run by someone allowed does that)
+    may_run: bool = True
 
 
 class Room:
@@ -450,7 +453,9 @@ class Room:
     def _apply(self, client: Client, update: bytes) -> None:
         if update == b"\x00\x00":
             return
-        checked = bool(self.locked) and client.role < Role.OWNER
+        checked = self.kind == "notebook" and (
+            (bool(self.locked) and client.role < Role.OWNER) or not client.may_run
+        )
         if checked:
             self._check_locks(client, update)  # the shadow now holds it
         self._pending.clear()
@@ -506,7 +511,12 @@ class Room:
         if self._guard is None:
             self._guard = LockGuard(self.doc.get_update())
         try:
-            reason = self._guard.check(update, self.locked, self.doc.get_update)
+            reason = self._guard.check(
+                update,
+                self.locked if client.role < Role.OWNER else set(),
+                self.doc.get_update,
+                may_run=client.may_run,
+            )
         except Exception as exc:
             self._guard = None  # rebuilt from the room on the next check
             raise ProtocolError(f"update rejected: {exc}") from exc
@@ -969,10 +979,12 @@ class RoomRegistry:
         disk_poll_interval_seconds: float | None = 2.0,
         presence_idle_seconds: float = 60.0,
         access: Access | None = None,
+        can_execute: Callable[[str, Role], bool] = lambda username, role: True,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
         self.access = access
+        self.can_execute = can_execute
         self.files = files
         self.root = root
         self.fanout = fanout
@@ -1060,6 +1072,7 @@ class RoomRegistry:
         if role is None:
             raise PermissionDenied(f"{identity.username} has no access to {room.path}")
         room.join(channel, identity, epoch, role)
+        room.clients[channel].may_run = self.can_execute(identity.username, role)
         return room
 
     async def role_of(self, username: str, path: str) -> Role | None:
@@ -1075,7 +1088,10 @@ class RoomRegistry:
             if not covers(path, room.path):
                 continue
             for channel, client in list(room.clients.items()):
-                room.set_role(channel, await self.role_of(client.identity.username, room.path))
+                role = await self.role_of(client.identity.username, room.path)
+                room.set_role(channel, role)
+                if role is not None:
+                    client.may_run = self.can_execute(client.identity.username, role)
         self.presence.resync()  # who may see whom in the Collaborators panel changed too
 
     async def _once(self, key: str, load: Callable[[], Coroutine[Any, Any, Room]]) -> Room:

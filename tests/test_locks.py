@@ -339,3 +339,39 @@ async def test_collapsing_a_locked_cells_view_is_not_a_change_to_it(root, tmp_pa
 
         cell(bob, 0)["metadata"]["tags"] = ["mine"]  # what the cell is: still locked
         assert "its metadata cannot change" in refused(bob)
+
+
+async def test_outputs_change_only_through_someone_who_may_run_code(root, tmp_path, clock):
+    """Issue 9: an editor who may not run code cannot clear or forge outputs or execution
+    counts of existing cells, whatever their client sends; new cells bring their own."""
+    notebook = make_notebook("x = 1", "y = 2")
+    notebook["cells"][0]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "1\n"}]
+    notebook["cells"][0]["execution_count"] = 1
+    (root / "a.ipynb").write_text(json.dumps(notebook))
+    async with running(root, tmp_path / "h.db", clock) as registry:
+        room = await registry.open_session("a.ipynb", "notebook")
+        before = room.content()["cells"]
+        attempts = {
+            "cleared": lambda p: cell(p, 0)["outputs"].clear(),
+            "count": lambda p: cell(p, 0).__setitem__("execution_count", None),
+            "forged": lambda p: cell(p, 1).__setitem__("execution_count", 99),
+        }
+        for what, attempt in attempts.items():
+            bob = join(room, "bob", Role.EDITOR)
+            room.clients[bob.channel].may_run = False  # type: ignore[index]
+            attempt(bob)
+            assert "only people who may run code" in refused(bob), what
+            bob.disconnect()
+            assert room.content()["cells"] == before
+
+        bob = join(room, "bob", Role.EDITOR)
+        room.clients[bob.channel].may_run = False  # type: ignore[index]
+        cell(bob, 1)["source"].insert(0, "z")  # editing is still theirs
+        pasted = {"cell_type": "code", "source": "p", "execution_count": 3, "outputs": []}
+        bob.ydoc.ycells.append(bob.ydoc.create_ycell(pasted))  # a pasted cell keeps its count
+        settle(bob)
+        assert [c["source"] for c in room.content()["cells"]] == ["x = 1", "zy = 2", "p"]
+        carol = join(room, "carol", Role.EDITOR)  # may run (the registry's default)
+        cell(carol, 0)["execution_count"] = 2
+        settle(carol)
+        assert room.content()["cells"][0]["execution_count"] == 2

@@ -228,6 +228,19 @@ describe('refusalNotice', () => {
     expect(notice).toBe('Viewers cannot edit a.ipynb. Reloading it.');
   });
 
+  it('names the cell whose outputs someone who may not run code tried to change', () => {
+    const notice = refusalNotice(
+      'a.ipynb',
+      'cell c-1: only people who may run code change its outputs; the change was not ' +
+        'applied: reload to get the shared version',
+      id => (id === 'c-1' ? 2 : null)
+    );
+
+    expect(notice).toBe(
+      'Only people who may run code change the outputs of cell 2. Reloading a.ipynb.'
+    );
+  });
+
   it('fits any reason into a notification, cut at a word', () => {
     const notice = refusalNotice(`${'long name '.repeat(10)}.ipynb`, 'x '.repeat(200));
 

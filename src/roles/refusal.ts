@@ -9,6 +9,9 @@ export const MAX_NOTICE_LENGTH = 120;
 /** How the server words a lock refusal (jupyter_collab/locks.py). */
 const LOCKED = /^cell (\S+) is locked: ([^;]+)/;
 
+/** How the server words a change to outputs by someone who may not run code (locks.py). */
+const OUTPUTS = /^cell (\S+): only people who may run code change its outputs/;
+
 /** How the server words a reader's refused edit (jupyter_collab/rooms.py). */
 const READER = /^(viewer|commenter)s cannot edit/;
 
@@ -30,6 +33,12 @@ export function refusalNotice(
     const number = cellNumber(locked[1]);
     const cell = number === null ? 'A cell' : `Cell ${number}`;
     return fit(`${cell} is locked by an owner: ${locked[2].trim()}. Reloading ${name}.`);
+  }
+  const outputs = OUTPUTS.exec(reason);
+  if (outputs) {
+    const number = cellNumber(outputs[1]);
+    const cell = number === null ? 'a cell' : `cell ${number}`;
+    return fit(`Only people who may run code change the outputs of ${cell}. Reloading ${name}.`);
   }
   const reader = READER.exec(reason);
   if (reader) {
