@@ -6,6 +6,8 @@ Prints, for notebooks of 100, 1000 and 5000 cells after 1000 deletions:
 - a keystroke from an editor: the whole ``Room.receive`` (check, apply, store, relay),
   without and with a locked cell in the notebook (then each update is first applied to
   the room's shadow copy, see locks.py);
+- the same keystroke from an editor who may not run code (the default): it goes through
+  the shadow copy too, which refuses changes to existing cells' outputs;
 - a keystroke from a viewer: refused (checked, permission-denied sent, nothing applied);
 - a viewer's reconnect (its sync step 2 carries the whole delete set and nothing new):
   proven harmless and let through.
@@ -98,6 +100,13 @@ async def measure(n_cells: int, tmp: Path) -> dict[str, float]:
     locked_us = per_call_us(lambda: room.receive(editor, next(it)), 400)
     room.locked = set()
 
+    # an editor who may not run code (the default): each update goes through the shadow
+    room.clients[editor].may_run = False
+    _, keystrokes = replica_typing(400)
+    it = iter(keystrokes)
+    no_run_us = per_call_us(lambda: room.receive(editor, next(it)), 400)
+    room.clients[editor].may_run = True
+
     _, forbidden = replica_typing(1)
 
     def refused() -> None:
@@ -117,6 +126,7 @@ async def measure(n_cells: int, tmp: Path) -> dict[str, float]:
     return {
         "edit": edit_us,
         "locked": locked_us,
+        "no_run": no_run_us,
         "refused": refuse_us,
         "reconnect": reconnect_us,
     }
@@ -126,13 +136,15 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         print(
             "| cells | editor keystroke (µs) | ... with a locked cell (µs) | "
+            "... editor who may not run code (µs) | "
             "refused viewer keystroke (µs) | viewer reconnect check (µs) |"
         )
-        print("| --- | --- | --- | --- | --- |")
+        print("| --- | --- | --- | --- | --- | --- |")
         for n in (100, 1000, 5000):
             r = await measure(n, Path(tmp))
             print(
-                f"| {n} | {r['edit']:.0f} | {r['locked']:.0f} | {r['refused']:.0f} "
+                f"| {n} | {r['edit']:.0f} | {r['locked']:.0f} | {r['no_run']:.0f} "
+                f"| {r['refused']:.0f} "
                 f"| {r['reconnect']:.0f} |"
             )
 
