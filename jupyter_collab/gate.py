@@ -51,6 +51,7 @@ class Need(enum.Enum):
 
     PUBLIC = "public"  # anyone, signed in or not (static files, login, join page)
     SIGNED_IN = "signed in"  # any person the server knows (JupyterLab's pages and boot data)
+    ACCOUNT = "an account"  # signed in and not a guest (their own name: guests keep theirs)
     OWN_CHECKS = "own checks"  # jupyter-collab's handlers: they check roles per document
     READ = "read the path"
     EDIT = "edit the path"
@@ -107,7 +108,9 @@ ALLOWLIST: dict[str, Rule] = {
     "jupyter_server.base.handlers.APIVersionHandler": _PAGE,
     "jupyter_server.auth.login.LoginFormHandler": Rule({"GET": Need.PUBLIC, "POST": Need.PUBLIC}),
     "jupyter_server.auth.logout.LogoutHandler": Rule({"GET": Need.PUBLIC}),
-    "jupyter_server.services.api.handlers.IdentityHandler": _PAGE,
+    "jupyter_server.services.api.handlers.IdentityHandler": Rule(
+        {"GET": Need.SIGNED_IN, "PATCH": Need.ACCOUNT}
+    ),
     "jupyter_server.services.config.handlers.ConfigHandler": _PAGE,
     "jupyter_server.services.security.handlers.CSPReportHandler": Rule({"POST": Need.SIGNED_IN}),
     "jupyter_server.services.kernelspecs.handlers.MainKernelSpecHandler": _PAGE,
@@ -272,6 +275,10 @@ class Gate:
 
     async def _check_need(self, handler: Any, username: str, rule: Rule, need: Need) -> None:
         if need in (Need.PUBLIC, Need.SIGNED_IN, Need.OWN_CHECKS):
+            return
+        if need is Need.ACCOUNT:
+            if guest_link_id(username) is not None:
+                raise Refused("guests keep the name they joined with")
             return
         if need is Need.EXECUTE:
             if not await self.collab.can_execute_somewhere(username):

@@ -347,3 +347,19 @@ async def test_an_idle_guests_jupyterlab_is_answered_not_refused_and_learns_noth
     config = json.loads(script.split(b"</script>")[0])
     assert config["token"] == "" and config["terminalsAvailable"] is False
     assert "@jupyterlab/apputils-extension:announcements" in config["disabledExtensions"]
+
+
+async def test_a_guest_cannot_rename_themselves_through_the_servers_identity(
+    jp_serverapp, jp_root_dir, jp_fetch, jp_ws_fetch, http_server_client
+):
+    guest = await editor_guest(jp_root_dir, jp_fetch, jp_ws_fetch)
+    response = await http_server_client.fetch(
+        jp_serverapp.base_url + "api/me",
+        method="PATCH",
+        body=json.dumps({"display_name": "The Owner"}),
+        headers=guest.headers(write=True),
+        raise_error=False,
+    )
+    assert response.code == 403
+    me = await guest.call("GET", "api", "me")
+    assert json.loads(me.body)["identity"]["display_name"] == "Mallory (guest)"

@@ -190,3 +190,10 @@ def _example_url(pattern: str) -> str | None:
     if re.search(r"[\[\]*+()|^]", url):
         return None
     return url
+
+
+async def test_a_shared_user_who_is_not_a_guest_may_set_their_own_name(call):
+    # the gate lets it through to the server's identity provider, which decides what may
+    # change (this test provider allows no field: 400); never a refusal by role (403)
+    code = await call("bob", "PATCH", "api", "me", body={"display_name": "Robert"})
+    assert code != 403 and code < 500
