@@ -1,8 +1,8 @@
 import { cursorsPlugin } from './plugins/cursors';
 import { editGuardPlugin } from './plugins/edit-guard';
-import { placePlugin } from './plugins/place';
 import { executionPlugin } from './plugins/execution';
 import { identityPlugin } from './plugins/identity';
+import { placePlugin } from './plugins/place';
 import { presencePlugin } from './plugins/presence';
 import { providerPlugin } from './plugins/provider';
 import { rolesPlugin } from './plugins/roles';
