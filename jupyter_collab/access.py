@@ -8,11 +8,24 @@ import secrets
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
-from .permissions import Membership, Role, ShareLink, ancestors, covers, effective_role
+from .permissions import (
+    LinkGuest,
+    Membership,
+    Role,
+    ShareLink,
+    ancestors,
+    covers,
+    effective_role,
+)
 from .store import HistoryStore
 
 GUEST_PREFIX = "guest:"  # guest:<link id>:<guest id>; no hub or PAM name holds a colon
+
+
+# a link's last use is kept in memory and written at most this often (and on joins)
+USAGE_WRITE_SECONDS = 60.0
 
 
 def guest_link_id(username: str) -> str | None:
@@ -59,6 +72,10 @@ class AccessControl:
         self._cache: list[Membership] | None = None
         self._links: dict[str, ShareLink] = {}
         self._expired: set[str] = set()  # links whose expiry was already acted on
+        # last use of each link by its guests, newer than the store's until written
+        self._used: dict[str, float] = {}
+        self._unwritten: set[str] = set()
+        self._usage_written = 0.0
         self.clock: Callable[[], float] = time.time
 
     async def load(self) -> None:
@@ -150,11 +167,27 @@ class AccessControl:
         return None
 
     def links_on(self, path: str) -> list[ShareLink]:
-        """The links given on exactly ``path``, revoked and expired ones included."""
-        return [link for link in self._links.values() if link.path == path.strip("/")]
+        """The links given on exactly ``path``, revoked and expired ones included, with
+        their latest use."""
+        return [
+            self._with_use(link) for link in self._links.values() if link.path == path.strip("/")
+        ]
+
+    def _with_use(self, link: ShareLink) -> ShareLink:
+        used = self._used.get(link.link_id)
+        if used is None or (link.last_used_at is not None and link.last_used_at >= used):
+            return link
+        return replace(link, last_used_at=used)
 
     async def create_link(
-        self, path: str, role: Role, *, by: str, expires_in: float | None
+        self,
+        path: str,
+        role: Role,
+        *,
+        by: str,
+        by_name: str = "",
+        expires_in: float | None,
+        label: str = "",
     ) -> ShareLink:
         if role is Role.OWNER:
             raise ValueError("a share link cannot make guests owners")
@@ -168,11 +201,49 @@ class AccessControl:
             created_at=now,
             expires_at=None if expires_in is None else now + expires_in,
             revoked_at=None,
+            label=label,
+            created_by_name=by_name or by,
         )
         await self.store.create_link(self.root, link)
         await self.load()
         log.info("%s created a %s share link on /%s", by, role.label, link.path)
         return link
+
+    async def set_link_label(self, link_id: str, label: str, *, by: str) -> bool:
+        """Rename a link (any link, active or not: its label is only for its owners)."""
+        link = self._links.get(link_id)
+        if link is None or not await self.store.set_link_label(self.root, link_id, label):
+            return False
+        await self.load()
+        log.info("%s labelled share link %s on /%s %r", by, link_id, link.path, label)
+        return True
+
+    async def guest_joined(self, link_id: str, guest_id: str, name: str) -> None:
+        """Record a guest who joined through a link (written at once)."""
+        now = self.clock()
+        await self.store.add_link_guest(self.root, link_id, LinkGuest(guest_id, name, now))
+        self._used[link_id] = max(now, self._used.get(link_id, 0.0))
+        await self.load()
+
+    def link_used(self, link_id: str) -> None:
+        """A guest of this link made a request: remember when, in memory only (``tick``
+        writes it within ``USAGE_WRITE_SECONDS``)."""
+        self._used[link_id] = self.clock()
+        self._unwritten.add(link_id)
+
+    async def write_usage(self) -> None:
+        """Write the links' last uses not written yet (at shutdown, and from ``tick``)."""
+        self._usage_written = self.clock()
+        if not self._unwritten:
+            return
+        used = {link_id: self._used[link_id] for link_id in self._unwritten}
+        self._unwritten.clear()
+        try:
+            await self.store.set_links_used(self.root, used)
+        except Exception:
+            # only a "last used" time: keep it in memory and try again on the next write
+            log.warning("could not write the last use of share links", exc_info=True)
+            self._unwritten.update(used)
 
     async def set_link_role(self, link_id: str, role: Role, *, by: str) -> bool:
         """Change what a link gives; its connected guests get the new role at once."""
@@ -197,8 +268,11 @@ class AccessControl:
         return True
 
     async def tick(self) -> None:
-        """Act on links that expired since the last tick: their guests lose access."""
+        """Act on links that expired since the last tick: their guests lose access. Write
+        links' last uses every ``USAGE_WRITE_SECONDS``."""
         now = self.clock()
+        if now - self._usage_written >= USAGE_WRITE_SECONDS:
+            await self.write_usage()
         for link in list(self._links.values()):
             expired = link.expires_at is not None and link.expires_at <= now
             if expired and link.revoked_at is None and link.link_id not in self._expired:

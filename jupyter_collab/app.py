@@ -343,6 +343,7 @@ class CollabApp(ExtensionApp):
             return
         if self._ready.done() and self._ready.exception() is None:
             await self.registry.close_all()
+            await self.access.write_usage()  # links' last uses kept in memory
             await self.store.close()
         else:
             self._ready.cancel()

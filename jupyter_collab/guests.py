@@ -15,6 +15,7 @@ import html
 import json
 import logging
 import secrets
+from datetime import datetime, timezone
 from typing import Any
 
 from jupyter_server.auth.decorator import allow_unauthenticated
@@ -44,6 +45,7 @@ def guest_user(handler: Any, access: AccessControl) -> User | None:
     link_id = guest_link_id(username)
     if link_id is None or access.active_link(link_id) is None:
         return None
+    access.link_used(link_id)  # in memory; written now and then
     digest = int(hashlib.sha1(username.encode()).hexdigest(), 16)
     initials = "".join(word[0] for word in name.split()[:2]).upper() or "G"
     return User(
@@ -55,18 +57,23 @@ def guest_user(handler: Any, access: AccessControl) -> User | None:
     )
 
 
+_STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 28rem; margin: 10vh auto; padding: 0 1rem; }
+input, button { font: inherit; padding: .4rem .6rem; }
+input { width: 100%; box-sizing: border-box; margin: .5rem 0 1rem; }
+.error { color: #b00020; }
+.label { font-weight: 600; }
+"""
+
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Join {what}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<style>
-body {{ font-family: system-ui, sans-serif; max-width: 28rem; margin: 10vh auto; padding: 0 1rem; }}
-input, button {{ font: inherit; padding: .4rem .6rem; }}
-input {{ width: 100%; box-sizing: border-box; margin: .5rem 0 1rem; }}
-.error {{ color: #b00020; }}
-</style></head>
+<style>{style}</style></head>
 <body>
 <h1>Join {what}</h1>
-<p>{who} shared <b>{what}</b> with you as a <b>{role}</b>. {expiry}</p>
+{label}
+<p class="shared">{who} shared <b>{what}</b> with you as a <b>{role}</b>.</p>
+<p class="expiry">{expiry}</p>
 {error}
 <form method="post">
 {xsrf}
@@ -74,16 +81,49 @@ input {{ width: 100%; box-sizing: border-box; margin: .5rem 0 1rem; }}
 <input id="name" name="name" maxlength="{max_name}" required autofocus>
 <button type="submit">Join</button>
 </form>
+<script>
+for (const t of document.querySelectorAll("time[datetime]")) {{
+  t.textContent = new Date(t.dateTime).toLocaleString(undefined,
+    {{ dateStyle: "full", timeStyle: "short" }});
+}}
+</script>
 </body></html>
 """
+
+# for a token that is not (or no longer) an active link: nothing about what it was
+_GONE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>This link no longer works</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>{style}</style></head>
+<body>
+<h1>This link no longer works</h1>
+<p>The share link you opened has expired or was revoked, or it was never a valid link.</p>
+<p>Ask the person who shared it with you for a new one.</p>
+</body></html>
+"""
+
+
+def describe_expiry(expires_at: float | None, now: float) -> str:
+    """The join page's line about when the link stops working (in UTC; the page's
+    script shows it in the guest's own time zone)."""
+    if expires_at is None:
+        return "The link has no expiry date."
+    when = datetime.fromtimestamp(expires_at, timezone.utc)
+    hours = max((expires_at - now) / 3600, 0)
+    left = f"{hours:.0f} hours" if hours >= 2 else f"{max(hours * 60, 1):.0f} minutes"
+    return (
+        f'The link works until <time datetime="{when.isoformat()}">'
+        f"{when:%A %d %B %Y, %H:%M} UTC</time> (about {left} from now)."
+    )
 
 
 class JoinHandler(JupyterHandler):
     """``{base_url}collab/join/<token>``: the one page anyone may open without an account.
 
     Everything else stays behind authentication: this page only turns a valid link and
-    a display name into a guest cookie, and says nothing about an invalid token beyond
-    "not found".
+    a display name into a guest cookie (and records the guest on the link). For any
+    other token it answers 404 with a page saying the link no longer works and to ask
+    whoever shared it, nothing more.
     """
 
     def initialize(self, collab: Any) -> None:
@@ -93,7 +133,11 @@ class JoinHandler(JupyterHandler):
         await self.collab.ready()
         link = self.collab.access.link_for_token(token)
         if link is None:
-            raise web.HTTPError(404, "this share link does not exist, expired or was revoked")
+            # a friendly page, still a 404, that says nothing about the token
+            self.set_status(404)
+            self.set_header("Content-Type", "text/html; charset=utf-8")
+            self.finish(_GONE.format(style=_STYLE))
+            raise web.Finish()
         return link
 
     @allow_unauthenticated
@@ -108,7 +152,8 @@ class JoinHandler(JupyterHandler):
         if not name:
             self._page(link, error="Please enter a name.")
             return
-        username = f"{GUEST_PREFIX}{link.link_id}:{secrets.token_hex(4)}"
+        guest_id = secrets.token_hex(4)
+        username = f"{GUEST_PREFIX}{link.link_id}:{guest_id}"
         expires_days = None
         if link.expires_at is not None:
             expires_days = max((link.expires_at - self.collab.access.clock()) / 86400, 1 / 86400)
@@ -120,21 +165,21 @@ class JoinHandler(JupyterHandler):
             samesite="Lax",
             path=self.base_url,  # this server only: under a hub, each user's has its own
         )
+        await self.collab.access.guest_joined(link.link_id, guest_id, name)
         log.info("a guest named %r joined through share link %s", name, link.link_id)
         self.redirect(f"{self.base_url}lab/tree/{link.path}")
 
     def _page(self, link: Any, error: str = "") -> None:
-        expiry = ""
-        if link.expires_at is not None:
-            hours = (link.expires_at - self.collab.access.clock()) / 3600
-            expiry = f"The link works for {hours:.0f} more hour(s)."
+        label = f'<p class="label">{html.escape(link.label)}</p>' if link.label else ""
         self.set_header("Content-Type", "text/html; charset=utf-8")
         self.finish(
             _PAGE.format(
+                style=_STYLE,
                 what=html.escape(link.path or "this server"),
-                who=html.escape(link.created_by),
+                label=label,
+                who=html.escape(link.created_by_name or link.created_by),
                 role=link.role.label,
-                expiry=expiry,
+                expiry=describe_expiry(link.expires_at, self.collab.access.clock()),
                 error=f'<p class="error">{html.escape(error)}</p>' if error else "",
                 xsrf=self.xsrf_form_html(),
                 max_name=MAX_NAME,

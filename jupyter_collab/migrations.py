@@ -136,11 +136,31 @@ def _v4_share_links(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v5_link_labels_and_guests(db: sqlite_utils.Database) -> None:
+    db.execute("ALTER TABLE share_links ADD COLUMN label TEXT NOT NULL DEFAULT ''")
+    # the creator's display name when the link was made; older links only knew the username
+    db.execute("ALTER TABLE share_links ADD COLUMN created_by_name TEXT NOT NULL DEFAULT ''")
+    db.execute("UPDATE share_links SET created_by_name = created_by")
+    db.execute("ALTER TABLE share_links ADD COLUMN last_used_at REAL")  # a join or request
+    db.execute(
+        """
+        CREATE TABLE share_link_guests (
+            link_id TEXT NOT NULL,
+            guest_id TEXT NOT NULL,      -- the last part of guest:<link id>:<guest id>
+            name TEXT NOT NULL,          -- the name they joined with
+            joined_at REAL NOT NULL,
+            PRIMARY KEY (link_id, guest_id)
+        ) WITHOUT ROWID
+        """
+    )
+
+
 MIGRATIONS: list[tuple[int, Callable[[sqlite_utils.Database], None]]] = [
     (1, _v1_initial),
     (2, _v2_memberships),
     (3, _v3_locks),
     (4, _v4_share_links),
+    (5, _v5_link_labels_and_guests),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 

@@ -77,10 +77,27 @@ class Membership:
     granted_at: float
 
 
+MAX_LINK_LABEL = 80
+
+
+@dataclass(frozen=True)
+class LinkGuest:
+    """Someone who joined through a share link, with the name they chose."""
+
+    guest_id: str
+    name: str
+    joined_at: float
+
+
 @dataclass(frozen=True)
 class ShareLink:
     """Whoever holds ``token`` may join as a guest with ``role`` on ``path`` (and below),
-    until ``expires_at`` (seconds since the epoch; ``None``: until revoked)."""
+    until ``expires_at`` (seconds since the epoch; ``None``: until revoked).
+
+    ``label`` is the owner's name for it ("Period 3"), ``created_by_name`` the creator's
+    display name when it was made, ``guests`` who joined through it (oldest first) and
+    ``last_used_at`` the last join or request of any of them (``None``: never used).
+    """
 
     link_id: str
     token: str
@@ -90,9 +107,30 @@ class ShareLink:
     created_at: float
     expires_at: float | None
     revoked_at: float | None
+    label: str = ""
+    created_by_name: str = ""
+    last_used_at: float | None = None
+    guests: tuple[LinkGuest, ...] = ()
 
     def active(self, now: float) -> bool:
         return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
+
+
+def parse_link_label(value: object) -> str:
+    """An owner's label for a link, as stored: whitespace runs made one space, control
+    characters dropped.
+
+    Raises:
+        ValueError: not a string, or longer than ``MAX_LINK_LABEL`` characters.
+    """
+    if not isinstance(value, str):
+        raise ValueError(f"label must be a string, not {type(value).__name__}")
+    label = " ".join("".join(ch for ch in value if ch.isprintable() or ch.isspace()).split())
+    if len(label) > MAX_LINK_LABEL:
+        raise ValueError(
+            f"label is {len(label)} characters long: at most {MAX_LINK_LABEL} are allowed"
+        )
+    return label
 
 
 def covers(membership_path: str, path: str) -> bool:

@@ -31,7 +31,7 @@ from pycrdt import Doc, merge_updates
 
 from .errors import StoreError
 from .migrations import apply_migrations, atomic
-from .permissions import Membership, Role, ShareLink, ancestors
+from .permissions import LinkGuest, Membership, Role, ShareLink, ancestors
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -382,7 +382,8 @@ class HistoryStore:
         def write() -> None:
             self.db.execute(
                 "INSERT INTO share_links (link_id, token, root, path, role, created_by, "
-                "created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "created_at, expires_at, revoked_at, label, created_by_name, last_used_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     link.link_id,
                     link.token,
@@ -393,6 +394,9 @@ class HistoryStore:
                     link.created_at,
                     link.expires_at,
                     link.revoked_at,
+                    link.label,
+                    link.created_by_name,
+                    link.last_used_at,
                 ],
             )
 
@@ -419,18 +423,81 @@ class HistoryStore:
 
         return await self._run(write)
 
+    async def set_link_label(self, root: str, link_id: str, label: str) -> bool:
+        def write() -> bool:
+            cur = self.db.execute(
+                "UPDATE share_links SET label = ? WHERE root = ? AND link_id = ?",
+                [label, root, link_id],
+            )
+            return bool(cur.rowcount)
+
+        return await self._run(write)
+
+    async def add_link_guest(self, root: str, link_id: str, guest: LinkGuest) -> None:
+        """Record that ``guest`` joined through a link (which counts as using it)."""
+
+        def write() -> None:
+            with atomic(self.db):
+                self.db.execute(
+                    "INSERT OR REPLACE INTO share_link_guests (link_id, guest_id, name, "
+                    "joined_at) VALUES (?, ?, ?, ?)",
+                    [link_id, guest.guest_id, guest.name, guest.joined_at],
+                )
+                self._use_links_sync(root, {link_id: guest.joined_at})
+
+        await self._run(write)
+
+    async def set_links_used(self, root: str, used: dict[str, float]) -> None:
+        """Move links' ``last_used_at`` forward (never back) to the given times."""
+
+        def write() -> None:
+            with atomic(self.db):
+                self._use_links_sync(root, used)
+
+        await self._run(write)
+
+    def _use_links_sync(self, root: str, used: dict[str, float]) -> None:
+        self.db.conn.executemany(
+            "UPDATE share_links SET last_used_at = MAX(COALESCE(last_used_at, 0), ?) "
+            "WHERE root = ? AND link_id = ?",
+            [(when, root, link_id) for link_id, when in used.items()],
+        )
+
     async def links(self, root: str) -> list[ShareLink]:
-        """Every share link of ``root``, revoked and expired ones included."""
+        """Every share link of ``root``, revoked and expired ones included, each with the
+        guests who joined through it."""
 
         def read() -> list[ShareLink]:
+            guests: dict[str, list[LinkGuest]] = {}
+            for link_id, guest_id, name, joined_at in self.db.execute(
+                "SELECT g.link_id, g.guest_id, g.name, g.joined_at FROM share_link_guests g "
+                "JOIN share_links l ON l.link_id = g.link_id WHERE l.root = ? "
+                "ORDER BY g.joined_at",
+                [root],
+            ):
+                guests.setdefault(link_id, []).append(LinkGuest(guest_id, name, joined_at))
             rows = self.db.execute(
                 "SELECT link_id, token, path, role, created_by, created_at, expires_at, "
-                "revoked_at FROM share_links WHERE root = ? ORDER BY created_at",
+                "revoked_at, label, created_by_name, last_used_at FROM share_links "
+                "WHERE root = ? ORDER BY created_at",
                 [root],
             ).fetchall()
             return [
-                ShareLink(lid, token, path, Role.parse(role), by, at, exp, rev)
-                for lid, token, path, role, by, at, exp, rev in rows
+                ShareLink(
+                    lid,
+                    token,
+                    path,
+                    Role.parse(role),
+                    by,
+                    at,
+                    exp,
+                    rev,
+                    label=label,
+                    created_by_name=by_name or by,
+                    last_used_at=used,
+                    guests=tuple(guests.get(lid, ())),
+                )
+                for lid, token, path, role, by, at, exp, rev, label, by_name, used in rows
             ]
 
         return await self._run(read)

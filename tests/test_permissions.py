@@ -9,12 +9,14 @@ import sqlite_utils
 
 from jupyter_collab.migrations import MIGRATIONS
 from jupyter_collab.permissions import (
+    MAX_LINK_LABEL,
     Action,
     Membership,
     Role,
     allows,
     ancestors,
     effective_role,
+    parse_link_label,
 )
 from jupyter_collab.store import HistoryStore
 
@@ -110,3 +112,15 @@ async def test_a_version_1_database_gains_memberships_and_keeps_its_documents(tm
         assert len(await store.memberships("/r", covering="a.py")) == 1
     finally:
         await store.close()
+
+
+def test_a_link_label_is_tidied_and_bounded():
+    assert parse_link_label("  Period\t3 \n") == "Period 3"
+    assert parse_link_label("bell\x07 rings") == "bell rings"
+    assert parse_link_label("") == ""
+    assert len(parse_link_label("x" * MAX_LINK_LABEL)) == MAX_LINK_LABEL
+    with pytest.raises(ValueError, match="at most 80"):
+        parse_link_label("x" * (MAX_LINK_LABEL + 1))
+    for value in (3, None, ["Period 3"]):
+        with pytest.raises(ValueError, match="label must be a string"):
+            parse_link_label(value)

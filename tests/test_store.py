@@ -4,10 +4,12 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+import sqlite_utils
 from pycrdt import Doc, Text
 
 from jupyter_collab.errors import SchemaTooNew
-from jupyter_collab.migrations import LATEST_VERSION
+from jupyter_collab.migrations import LATEST_VERSION, MIGRATIONS
+from jupyter_collab.permissions import LinkGuest, Role, ShareLink
 from jupyter_collab.store import HistoryStore
 
 from .fakes import FakeClock
@@ -266,3 +268,92 @@ async def test_a_typing_burst_written_over_many_batches_ends_as_one_row(tmp_path
     for u in history.updates:
         rebuilt.apply_update(u)
     assert str(rebuilt.get("source", type=Text)) == "many batches"
+
+
+# -- share links ---------------------------------------------------------------------
+
+
+def make_link(link_id: str = "l1", **more) -> ShareLink:
+    fields = {
+        "link_id": link_id,
+        "token": f"tok-{link_id}",
+        "path": "lesson.ipynb",
+        "role": Role.VIEWER,
+        "created_by": "4f1c0ffee",
+        "created_at": 100.0,
+        "expires_at": None,
+        "revoked_at": None,
+        **more,
+    }
+    return ShareLink(**fields)
+
+
+async def test_a_links_label_creator_name_and_guests_are_kept(tmp_path):
+    store = await opened(tmp_path / "h.sqlite")
+    await store.create_link("/r", make_link(label="Period 3", created_by_name="Ada Lovelace"))
+    await store.create_link("/r", make_link("l2", created_at=101.0))
+    await store.add_link_guest("/r", "l1", LinkGuest("g1", "Zoe", 200.0))
+    await store.add_link_guest("/r", "l1", LinkGuest("g2", "Yann", 300.0))
+    await store.close()
+
+    store = await opened(tmp_path / "h.sqlite")
+    first, second = await store.links("/r")
+    await store.close()
+
+    assert (first.label, first.created_by_name) == ("Period 3", "Ada Lovelace")
+    assert [(g.name, g.joined_at) for g in first.guests] == [("Zoe", 200.0), ("Yann", 300.0)]
+    assert first.last_used_at == 300.0  # a join is a use
+    assert (second.label, second.guests, second.last_used_at) == ("", (), None)
+    assert second.created_by_name == "4f1c0ffee"  # no display name given: the username
+
+
+async def test_a_links_label_changes_and_its_last_use_only_moves_forward(tmp_path):
+    store = await opened(tmp_path / "h.sqlite")
+    await store.create_link("/r", make_link())
+    assert await store.set_link_label("/r", "l1", "Period 4") is True
+    assert await store.set_link_label("/r", "missing", "x") is False
+    await store.set_links_used("/r", {"l1": 500.0})
+    await store.set_links_used("/r", {"l1": 400.0})  # an older time written late
+    (link,) = await store.links("/r")
+    await store.close()
+
+    assert (link.label, link.last_used_at) == ("Period 4", 500.0)
+
+
+async def test_a_version_4_database_keeps_its_links_and_gains_labels_and_guests(tmp_path):
+    path = tmp_path / "h.sqlite"
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied REAL)")
+    for version, step in MIGRATIONS[:4]:
+        step(sqlite_utils.Database(db))
+        db.execute("INSERT INTO schema_migrations VALUES (?, 0)", [version])
+    db.execute(
+        "INSERT INTO share_links (link_id, token, root, path, role, created_by, created_at, "
+        "expires_at, revoked_at) VALUES ('old', 'tok', '/r', 'a.ipynb', 'editor', 'alice', "
+        "10, 99999999999, NULL)"
+    )
+    db.close()
+
+    store = await opened(path)
+    try:
+        (link,) = await store.links("/r")
+        assert (link.link_id, link.token, link.role, link.expires_at) == (
+            "old",
+            "tok",
+            Role.EDITOR,
+            99999999999,
+        )
+        assert (link.label, link.created_by_name, link.last_used_at, link.guests) == (
+            "",
+            "alice",  # all a version 4 link knew of its creator
+            None,
+            (),
+        )
+        await store.add_link_guest("/r", "old", LinkGuest("g1", "Zoe", 20.0))
+        assert await store.set_link_label("/r", "old", "Period 3")
+        (link,) = await store.links("/r")
+        assert (link.label, [g.name for g in link.guests]) == ("Period 3", ["Zoe"])
+    finally:
+        await store.close()
+    versions = sqlite3.connect(path).execute("SELECT version FROM schema_migrations").fetchall()
+    assert [v for (v,) in versions] == [1, 2, 3, 4, 5]

@@ -332,3 +332,132 @@ async def test_a_guests_presence_feed_closes_when_their_link_ends(
     with pytest.raises(HTTPClientError) as refused:  # and it cannot come back
         await jp_ws_fetch("api", "collab", "presence", headers=guest.headers())
     assert refused.value.code == 403
+
+
+async def list_links(jp_fetch, path: str) -> list[dict[str, Any]]:
+    response = await jp_fetch("api", "collab", "links", path, headers=auth("alice"))
+    return list(json.loads(response.body)["links"])
+
+
+async def patch_link(jp_fetch, path: str, link_id: str, body: Any) -> Any:
+    response = await jp_fetch(
+        "api",
+        "collab",
+        "links",
+        path,
+        method="PATCH",
+        headers=auth("alice"),
+        params={"id": link_id},
+        body=json.dumps(body),
+    )
+    return json.loads(response.body)
+
+
+async def test_links_carry_a_label_their_creators_name_and_the_guests_who_joined(
+    jp_root_dir, jp_fetch, jp_ws_fetch, collab
+):
+    (jp_root_dir / "a.ipynb").write_text(json.dumps(NOTEBOOK))
+    p3 = await create_link(jp_fetch, "a.ipynb", "viewer", label="  Period   3 ")
+    p4 = await create_link(jp_fetch, "a.ipynb", "editor", label="Period 4")
+    assert (p3["label"], p3["created_by"], p3["created_by_name"]) == ("Period 3", "alice", "Alice")
+    assert (p3["guests"], p3["last_used_at"]) == ([], None)
+
+    guest = Guest(jp_fetch, jp_ws_fetch)
+    await guest.join(p3["url"], "Zoe Quest")
+    await guest.session("a.ipynb")
+
+    by_label = {x["label"]: x for x in await list_links(jp_fetch, "a.ipynb")}
+    assert [g["name"] for g in by_label["Period 3"]["guests"]] == ["Zoe Quest"]
+    joined = by_label["Period 3"]["guests"][0]["joined_at"]
+    assert by_label["Period 3"]["last_used_at"] >= joined >= p3["created_at"]
+    assert by_label["Period 4"]["guests"] == [] and by_label["Period 4"]["last_used_at"] is None
+    assert "guest_id" not in by_label["Period 3"]["guests"][0]
+
+    changed = await patch_link(jp_fetch, "a.ipynb", p4["id"], {"label": "Period 4b"})
+    assert (changed["label"], changed["role"]) == ("Period 4b", "editor")
+    changed = await patch_link(
+        jp_fetch, "a.ipynb", p4["id"], {"label": "Period 4", "role": "commenter"}
+    )
+    assert (changed["label"], changed["role"]) == ("Period 4", "commenter")
+
+
+async def test_a_bad_label_or_patch_body_is_a_400_that_says_why(jp_root_dir, jp_fetch):
+    (jp_root_dir / "a.ipynb").write_text(json.dumps(NOTEBOOK))
+    link = await create_link(jp_fetch, "a.ipynb", "viewer")
+    cases = [
+        ("POST", {}, {"role": "viewer", "label": "x" * 81}, "at most 80"),
+        ("POST", {}, {"role": "viewer", "label": 3}, "label must be a string"),
+        ("POST", {}, {"label": "P3"}, 'needs a "role"'),
+        ("POST", {}, [], "JSON object"),
+        ("PATCH", {"id": link["id"]}, {}, 'a "role", a "label" or both'),
+        ("PATCH", {"id": link["id"]}, {"label": None}, "label must be a string"),
+        ("PATCH", {"id": link["id"]}, {"role": "owner"}, "cannot make guests owners"),
+    ]
+    for method, params, body, message in cases:
+        with pytest.raises(HTTPClientError) as err:
+            await jp_fetch(
+                "api",
+                "collab",
+                "links",
+                "a.ipynb",
+                method=method,
+                headers=auth("alice"),
+                params=params,
+                body=json.dumps(body),
+            )
+        assert err.value.code == 400, (body, err.value)
+        reply = json.loads(err.value.response.body)["message"]
+        assert any(m in reply for m in message.split("|")), (body, reply)
+    assert [x["label"] for x in await list_links(jp_fetch, "a.ipynb")] == [""]
+
+
+async def test_the_join_page_names_who_shared_what_with_its_label_and_expiry(jp_root_dir, jp_fetch):
+    (jp_root_dir / "lessons").mkdir()
+    (jp_root_dir / "lessons" / "a.ipynb").write_text(json.dumps(NOTEBOOK))
+    link = await create_link(
+        jp_fetch, "lessons/a.ipynb", "editor", label="Period <3>", expires_in_seconds=86400
+    )
+    page = await jp_fetch(
+        "collab", "join", link["url"].split("/collab/join/")[1], headers={"Authorization": ""}
+    )
+    text = page.body.decode()
+
+    assert "Alice shared <b>lessons/a.ipynb</b> with you as a <b>editor</b>" in text
+    assert "Period &lt;3&gt;" in text  # the label, escaped
+    assert '<time datetime="' in text and "UTC</time>" in text
+    assert "alice" not in text  # the display name, not the username
+
+
+@pytest.mark.parametrize("ending", ["revoked", "expired", "unknown"])
+async def test_a_dead_link_gets_a_friendly_404_that_reveals_nothing(
+    jp_root_dir, jp_fetch, collab, ending
+):
+    (jp_root_dir / "a.ipynb").write_text(json.dumps(NOTEBOOK))
+    link = await create_link(
+        jp_fetch, "a.ipynb", "viewer", label="Period 3", expires_in_seconds=3600
+    )
+    token = link["url"].split("/collab/join/")[1]
+    if ending == "revoked":
+        await jp_fetch(
+            "api",
+            "collab",
+            "links",
+            "a.ipynb",
+            method="DELETE",
+            headers=auth("alice"),
+            params={"id": link["id"]},
+        )
+    elif ending == "expired":
+        real_clock = collab.access.clock
+        collab.access.clock = lambda: real_clock() + 7200
+    else:
+        token = "not-a-token"
+
+    with pytest.raises(HTTPClientError) as err:
+        await jp_fetch("collab", "join", token, headers={"Authorization": ""})
+
+    assert err.value.code == 404
+    text = err.value.response.body.decode()
+    assert "This link no longer works" in text and "Ask the person who shared it" in text
+    for secret in ("a.ipynb", "Period 3", "Alice", "viewer"):
+        assert secret not in text
