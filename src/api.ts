@@ -170,18 +170,40 @@ export interface IMembership {
   readonly granted_at: number;
 }
 
+/** Someone who joined through a share link, with the name they chose. */
+export interface ILinkGuest {
+  readonly name: string;
+  /** Seconds since the epoch. */
+  readonly joined_at: number;
+}
+
 /** A share link: guests who open `url` get `role` on `path`. */
 export interface IShareLink {
   readonly id: string;
   readonly path: string;
   readonly role: string;
+  /** The owners' name for the link ("Period 3"); `''` when none. */
+  readonly label: string;
   /** Relative to the server's origin: `{base_url}collab/join/<token>`. */
   readonly url: string;
+  /** The creator's username (under token login, a random id). */
   readonly created_by: string;
+  /** The creator's display name when the link was made. */
+  readonly created_by_name: string;
   readonly created_at: number;
   readonly expires_at: number | null;
   readonly revoked_at: number | null;
   readonly active: boolean;
+  /** When one of its guests last joined or made a request; `null`: never used. */
+  readonly last_used_at: number | null;
+  /** Who joined through it, oldest first. */
+  readonly guests: ReadonlyArray<ILinkGuest>;
+}
+
+/** What `updateLink` may change (at least one of them). */
+export interface ILinkChange {
+  readonly role?: string;
+  readonly label?: string;
 }
 
 /** The sharing calls, as one object (the share dialog takes it; tests replace it). */
@@ -190,16 +212,76 @@ export interface ISharingAPI {
   grant(path: string, principal: string, role: string): Promise<IMembership>;
   revoke(path: string, principal: string): Promise<void>;
   links(path: string): Promise<IShareLink[]>;
-  createLink(path: string, role: string, expiresInSeconds: number | null): Promise<IShareLink>;
-  setLinkRole(path: string, id: string, role: string): Promise<IShareLink>;
+  createLink(
+    path: string,
+    role: string,
+    expiresInSeconds: number | null,
+    label?: string
+  ): Promise<IShareLink>;
+  updateLink(path: string, id: string, change: ILinkChange): Promise<IShareLink>;
   revokeLink(path: string, id: string): Promise<void>;
+}
+
+/**
+ * Narrow an untrusted JSON value to an `IShareLink`. Fields newer than the server (label,
+ * creator's name, guests, last use) get their empty values.
+ *
+ * Raises:
+ *   TypeError: a field is missing or has the wrong type.
+ */
+export function toShareLink(body: unknown): IShareLink {
+  const time = (value: unknown): value is number | null =>
+    value === null || typeof value === 'number';
+  const optional = (value: unknown, check: (v: unknown) => boolean) =>
+    value === undefined || check(value);
+  const guests = isRecord(body) ? (body.guests ?? []) : null;
+  if (
+    !isRecord(body) ||
+    typeof body.id !== 'string' ||
+    typeof body.path !== 'string' ||
+    typeof body.role !== 'string' ||
+    typeof body.url !== 'string' ||
+    typeof body.created_by !== 'string' ||
+    typeof body.created_at !== 'number' ||
+    !time(body.expires_at) ||
+    !time(body.revoked_at) ||
+    typeof body.active !== 'boolean' ||
+    !optional(body.label, v => typeof v === 'string') ||
+    !optional(body.created_by_name, v => typeof v === 'string') ||
+    !optional(body.last_used_at, time) ||
+    !Array.isArray(guests) ||
+    !guests.every(
+      g => isRecord(g) && typeof g.name === 'string' && typeof g.joined_at === 'number'
+    )
+  ) {
+    throw new TypeError(`Not a share link: ${JSON.stringify(body)}`.slice(0, 300));
+  }
+  return {
+    id: body.id,
+    path: body.path,
+    role: body.role,
+    label: (body.label as string | undefined) ?? '',
+    url: body.url,
+    created_by: body.created_by,
+    created_by_name: (body.created_by_name as string | undefined) || body.created_by,
+    created_at: body.created_at,
+    expires_at: body.expires_at,
+    revoked_at: body.revoked_at,
+    active: body.active,
+    last_used_at: (body.last_used_at as number | null | undefined) ?? null,
+    guests: (guests as Array<Record<string, unknown>>).map(g => ({
+      name: g.name as string,
+      joined_at: g.joined_at as number
+    }))
+  };
 }
 
 /**
  * The sharing calls against a server.
  *
  * Raises (each call rejects with): ServerConnection.NetworkError, or ResponseError with
- * the server's message (403 for non-owners, 400 for a bad role, 404 for nothing there).
+ * the server's message (403 for non-owners, 400 for a bad role or label, 404 for nothing
+ * there); TypeError when a link in the answer does not have the shape of one.
  */
 export function sharingAPI(settings?: ServerConnection.ISettings): ISharingAPI {
   const at = (what: string, path: string) =>
@@ -216,19 +298,28 @@ export function sharingAPI(settings?: ServerConnection.ISettings): ISharingAPI {
       const query = URLExt.objectToQueryString({ principal });
       await requestAPI(at('members', path) + query, json('DELETE'), settings);
     },
-    links: async path =>
-      (await requestAPI<{ links: IShareLink[] }>(at('links', path), {}, settings)).links,
-    createLink: (path, role, expiresInSeconds) =>
-      requestAPI(
-        at('links', path),
-        json('POST', { role, expires_in_seconds: expiresInSeconds }),
-        settings
+    links: async path => {
+      const body = await requestAPI<unknown>(at('links', path), {}, settings);
+      if (!isRecord(body) || !Array.isArray(body.links)) {
+        throw new TypeError(`Not a list of share links: ${JSON.stringify(body)}`.slice(0, 300));
+      }
+      return body.links.map(toShareLink);
+    },
+    createLink: async (path, role, expiresInSeconds, label = '') =>
+      toShareLink(
+        await requestAPI<unknown>(
+          at('links', path),
+          json('POST', { role, expires_in_seconds: expiresInSeconds, label }),
+          settings
+        )
       ),
-    setLinkRole: (path, id, role) =>
-      requestAPI(
-        at('links', path) + URLExt.objectToQueryString({ id }),
-        json('PATCH', { role }),
-        settings
+    updateLink: async (path, id, change) =>
+      toShareLink(
+        await requestAPI<unknown>(
+          at('links', path) + URLExt.objectToQueryString({ id }),
+          json('PATCH', change),
+          settings
+        )
       ),
     revokeLink: async (path, id) => {
       const query = URLExt.objectToQueryString({ id });

@@ -483,9 +483,14 @@ describe('roles', () => {
     const changed: (string | null)[] = [];
     s.provider.documentChanged.connect((_, d) => changed.push(d.role));
 
+    const roleChanges: string[] = [];
+    s.provider.roleChanged.connect((_, c) => roleChanges.push(`${c.path} ${c.from}>${c.to}`));
+
     s.connections[0].eventReceived.emit({ type: 'role', role: 'editor' });
     expect(live.role).toBe('editor');
     expect(changed).toEqual(['editor']);
+    s.connections[0].eventReceived.emit({ type: 'role', role: 'editor' }); // not a change
+    expect(roleChanges).toEqual(['f.py viewer>editor']);
 
     const refused: string[] = [];
     s.provider.documentRefused.connect((_, d) => refused.push(`${d.path}: ${d.reason}`));

@@ -3,7 +3,14 @@ import { EditorView } from '@codemirror/view';
 import { Signal } from '@lumino/signaling';
 
 import { canEdit } from '../connection';
-import { LOCK_CLASS, readOnlyNotice, readOnlyWhile, renderLocks } from '../roles';
+import {
+  LOCK_CLASS,
+  readOnlyNotice,
+  readOnlyWhile,
+  renderLocks,
+  roleChangeNotice,
+  RoleNotices
+} from '../roles';
 
 const tick = (): Promise<void> => new Promise(resolve => setTimeout(resolve, 0));
 
@@ -87,5 +94,45 @@ describe('renderLocks', () => {
     renderLocks(cells, new Set(), true);
     expect(cells[1].node.querySelector(`.${LOCK_CLASS}`)).toBeNull();
     expect(cells[1].node.classList.contains('jp-collab-locked')).toBe(false);
+  });
+});
+
+describe('role change notices', () => {
+  it('says the new role and what it allows, by file name', () => {
+    expect(roleChangeNotice(['course/w1.ipynb'], 'editor')).toBe(
+      'Your role on w1.ipynb is now editor: you can edit it.'
+    );
+    expect(roleChangeNotice(['w1.ipynb'], 'viewer')).toBe(
+      'Your role on w1.ipynb is now viewer: you can read it and follow others live, not edit it.'
+    );
+    expect(roleChangeNotice(['a.ipynb', 'b.py', 'c.md'], 'commenter')).toBe(
+      'Your role on a.ipynb and 2 other documents is now commenter.'
+    );
+    const long = `${'x'.repeat(100)}.ipynb`;
+    expect(roleChangeNotice([long], 'viewer')).toBe(`Your role on ${long} is now viewer.`);
+  });
+
+  it('shows one notice per change, gathering changes that arrive together', () => {
+    jest.useFakeTimers();
+    try {
+      const shown: string[] = [];
+      const notices = new RoleNotices({ show: m => shown.push(m), gatherMs: 100 });
+      notices.add('a.ipynb', 'editor');
+      notices.add('b.ipynb', 'editor');
+      expect(shown).toEqual([]);
+      jest.advanceTimersByTime(100);
+      expect(shown).toEqual(['Your role on a.ipynb and 1 other document is now editor.']);
+      jest.advanceTimersByTime(1000);
+      expect(shown).toHaveLength(1); // once
+
+      notices.add('a.ipynb', 'editor');
+      notices.add('a.ipynb', 'viewer'); // changed again before it showed: the latest
+      jest.advanceTimersByTime(100);
+      expect(shown.slice(1)).toEqual([
+        'Your role on a.ipynb is now viewer: you can read it and follow others live, not edit it.'
+      ]);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });

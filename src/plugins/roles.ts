@@ -2,7 +2,7 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette, MainAreaWidget } from '@jupyterlab/apputils';
+import { ICommandPalette, MainAreaWidget, Notification } from '@jupyterlab/apputils';
 import {
   EditorExtensionRegistry,
   IEditorExtensionRegistry
@@ -13,7 +13,7 @@ import { Widget } from '@lumino/widgets';
 
 import { canEdit } from '../connection';
 import { CollabContentProvider, ILiveDocument } from '../provider';
-import { readOnlyNotice, readOnlyWhile, renderLocks } from '../roles';
+import { readOnlyNotice, readOnlyWhile, renderLocks, RoleNotices } from '../roles';
 import { ICollabContentProvider } from '../tokens';
 
 const TOGGLE_LOCK = 'jupyter-collab:toggle-cell-lock';
@@ -21,7 +21,8 @@ const TOGGLE_LOCK = 'jupyter-collab:toggle-cell-lock';
 /**
  * Roles and cell locks in the UI: read-only editors for viewers and commenters (and
  * for everyone but owners in locked cells), switched live; a notice above documents
- * people may not edit; lock icons; and the owners' "Lock Cell" command.
+ * people may not edit; a notification when one's role changes; lock icons; and the
+ * owners' "Lock Cell" command.
  */
 export const rolesPlugin: JupyterFrontEndPlugin<void> = {
   id: 'jupyter-collab:roles',
@@ -61,6 +62,12 @@ export const rolesPlugin: JupyterFrontEndPlugin<void> = {
         );
       }
     });
+
+    // a guest (or anyone) whose role an owner changed is told, once per change
+    const roleNotices = new RoleNotices({
+      show: message => void Notification.info(message, { autoClose: 10000 })
+    });
+    provider.roleChanged.connect((_, change) => roleNotices.add(change.path, change.to));
 
     const notice = {
       createNew: (widget: Widget, context: DocumentRegistry.IContext<any>) => {

@@ -83,6 +83,13 @@ export interface IStaleDocument {
   readonly cellNumber?: (cellId: string) => number | null;
 }
 
+/** This person's role on a live document changed (`roleChanged`). */
+export interface IRoleChange {
+  readonly path: string;
+  readonly from: Role;
+  readonly to: Role;
+}
+
 /**
  * Constructor options of `CollabContentProvider`.
  */
@@ -164,6 +171,15 @@ export class CollabContentProvider implements IContentProvider {
    */
   get documentRefused(): ISignal<this, IStaleDocument> {
     return this._documentRefused;
+  }
+
+  /**
+   * Emits once per change of this person's role on a live document, told by the server
+   * (an owner changed a membership, a share link, or the default role). Not on the first
+   * role, which comes with the session.
+   */
+  get roleChanged(): ISignal<this, IRoleChange> {
+    return this._roleChanged;
   }
 
   /** Emits the live document whose connection changed state (or was just made). */
@@ -390,8 +406,12 @@ export class CollabContentProvider implements IContentProvider {
 
   private _onEvent(live: ILiveDocument, event: ServerEvent): void {
     if (event.type === 'role') {
+      const before = live.role;
       live.role = event.role;
       this._documentChanged.emit(live);
+      if (before !== null && before !== event.role) {
+        this._roleChanged.emit({ path: live.path, from: before, to: event.role });
+      }
       return;
     }
     if (event.type === 'locks') {
@@ -488,4 +508,5 @@ export class CollabContentProvider implements IContentProvider {
   private readonly _documentStale = new Signal<this, IStaleDocument>(this);
   private readonly _documentRefused = new Signal<this, IStaleDocument>(this);
   private readonly _documentChanged = new Signal<this, ILiveDocument>(this);
+  private readonly _roleChanged = new Signal<this, IRoleChange>(this);
 }

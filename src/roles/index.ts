@@ -7,3 +7,4 @@ export * from './refusal';
 export * from './edits';
 export * from './command-guard';
 export * from './notebook-guard';
+export * from './role-notice';
