@@ -72,7 +72,7 @@ _PAGE = """<!doctype html>
 <body>
 <h1>Join {what}</h1>
 {label}
-<p class="shared">{who} shared <b>{what}</b> with you as a <b>{role}</b>.</p>
+<p class="shared">{who} shared <b>{what}</b> with you as {article} <b>{role}</b>.</p>
 <p class="expiry">{expiry}</p>
 {error}
 <form method="post">
@@ -178,6 +178,7 @@ class JoinHandler(JupyterHandler):
                 what=html.escape(link.path or "this server"),
                 label=label,
                 who=html.escape(link.created_by_name or link.created_by),
+                article="an" if link.role.label[0] in "aeiou" else "a",
                 role=link.role.label,
                 expiry=describe_expiry(link.expires_at, self.collab.access.clock()),
                 error=f'<p class="error">{html.escape(error)}</p>' if error else "",

@@ -215,6 +215,7 @@ export class SharePanel extends Widget {
     const item = document.createElement('li');
     item.className = 'jp-collab-share-link';
     item.dataset.linkId = link.id;
+    item.dataset.label = link.label;
 
     const label = labelInput(link.label, 'Label of this link');
     const saveLabel = (): void => {

@@ -422,7 +422,7 @@ async def test_the_join_page_names_who_shared_what_with_its_label_and_expiry(jp_
     )
     text = page.body.decode()
 
-    assert "Alice shared <b>lessons/a.ipynb</b> with you as a <b>editor</b>" in text
+    assert "Alice shared <b>lessons/a.ipynb</b> with you as an <b>editor</b>" in text
     assert "Period &lt;3&gt;" in text  # the label, escaped
     assert '<time datetime="' in text and "UTC</time>" in text
     assert "alice" not in text  # the display name, not the username
