@@ -60,7 +60,8 @@ class CollabTestIdentityProvider(IdentityProvider):
     def get_user(self, handler):
         token = self.get_token(handler)  # ?token=... or Authorization: token ...
         if token:
-            username = BY_TOKEN.get(token)
+            # the server token, as on a plain `jupyter lab`, is the owner's (alice's)
+            username = "alice" if token == self.token else BY_TOKEN.get(token)
             if username is None:
                 return None  # a wrong token never falls back to the cookie
             user = make_user(username)
@@ -110,9 +111,10 @@ c.ServerApp.identity_provider_class = CollabTestIdentityProvider
 # The extension puts CollabAuthorizer in front of the server's authorizer by itself; it
 # is also named here so the test server's set-up reads as what it is
 c.ServerApp.authorizer_class = "jupyter_collab.authorizer.CollabAuthorizer"
-# No shared server token: JupyterLab copies IdentityProvider.token into the page config, and the
-# browser would then send it on every request instead of its user's cookie.
-c.IdentityProvider.token = ""
+# A server token, as a plain `jupyter lab` has: it belongs to the owner (alice). JupyterLab puts
+# it in the page config of owners only (jupyter-collab keeps it from everyone else: guests and
+# bob and carol get an empty one and use their cookie), so guest specs run as in real life.
+c.IdentityProvider.token = os.environ.get("COLLAB_UI_SERVER_TOKEN") or "server-token-of-the-owner"
 c.ServerApp.ip = "127.0.0.1"
 c.ServerApp.port = PORT
 c.ServerApp.port_retries = 0  # fail loudly instead of drifting to a port the tests don't know

@@ -30,6 +30,10 @@ if (!process.env.TEST_WORKER_INDEX) {
   }
 }
 process.env.COLLAB_UI_PORT = PORT;
+// the server token of the test server (the owner's, as on a plain `jupyter lab`); specs check
+// that no guest is ever served it
+process.env.COLLAB_UI_SERVER_TOKEN =
+  process.env.COLLAB_UI_SERVER_TOKEN || `srv${Date.now().toString(16)}${process.pid}`;
 
 module.exports = defineConfig({
   testDir: './tests',

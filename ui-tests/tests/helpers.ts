@@ -88,21 +88,34 @@ export async function putFile(
   ).toBeTruthy();
 }
 
-/** Read a file through the contents API: text for files, the JSON for notebooks. */
+/**
+ * Read a file through the contents API: text for files, the JSON for notebooks.
+ *
+ * jupyter_server's `atomic_writing` rewrites a file in place, so a read that lands while
+ * the room saves it finds an empty notebook ("Unreadable Notebook", 400): such a read
+ * is tried again, at most 20 times, the next attempt starting when the last one answered.
+ */
 export async function getFile(
   request: APIRequestContext,
   user: UserName,
   filePath: string
 ): Promise<any> {
-  const response = await request.get(
-    `/api/contents/${encodePath(filePath)}?content=1`,
-    { headers: authHeaders(user) }
-  );
-  expect(
-    response.ok(),
-    `GET /api/contents/${filePath}: ${response.status()}`
-  ).toBeTruthy();
-  return (await response.json()).content;
+  for (let attempt = 1; ; attempt++) {
+    const response = await request.get(
+      `/api/contents/${encodePath(filePath)}?content=1`,
+      { headers: authHeaders(user) }
+    );
+    const midSave =
+      response.status() === 400 && (await response.text()).includes('Unreadable Notebook');
+    if (midSave && attempt < 20) {
+      continue;
+    }
+    expect(
+      response.ok(),
+      `GET /api/contents/${filePath}: ${response.status()}`
+    ).toBeTruthy();
+    return (await response.json()).content;
+  }
 }
 
 /** Wait until JupyterLab has started (its splash screen is gone). */

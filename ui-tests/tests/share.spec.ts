@@ -79,6 +79,14 @@ async function joinAsGuest(
   await page.getByRole('button', { name: 'Join' }).click();
   await page.waitForURL(/\/lab\/tree\//);
   await waitForLab(page);
+  // the server has a token, as a plain `jupyter lab` does: it is the owner's, never theirs
+  const serverToken = process.env.COLLAB_UI_SERVER_TOKEN!;
+  expect(serverToken.length).toBeGreaterThan(8);
+  expect(await page.content()).not.toContain(serverToken);
+  const config = await page.evaluate(() =>
+    JSON.parse(document.getElementById('jupyter-config-data')!.textContent!)
+  );
+  expect(config.token).toBe('');
   return page;
 }
 
