@@ -94,6 +94,24 @@ class Guest:
             return err.code
 
 
+async def end_link(jp_fetch: Any, collab: Any, link: dict[str, Any], ending: str) -> None:
+    """Alice revokes ``link`` (on a.ipynb), or two hours pass and it expires."""
+    if ending == "revoked":
+        await jp_fetch(
+            "api",
+            "collab",
+            "links",
+            "a.ipynb",
+            method="DELETE",
+            headers=auth("alice"),
+            params={"id": link["id"]},
+        )
+        return
+    real_clock = collab.access.clock
+    collab.access.clock = lambda: real_clock() + 7200  # two hours later
+    await collab.access.tick()
+
+
 async def create_link(jp_fetch, path: str, role: str, user: str = "alice", **more: Any) -> Any:
     response = await jp_fetch(
         "api",
@@ -313,20 +331,7 @@ async def test_a_guests_presence_feed_closes_when_their_link_ends(
     snapshot = json.loads(await feed.read_message())
     assert snapshot["type"] == "snapshot"
 
-    if ending == "revoked":
-        await jp_fetch(
-            "api",
-            "collab",
-            "links",
-            "a.ipynb",
-            method="DELETE",
-            headers=auth("alice"),
-            params={"id": link["id"]},
-        )
-    else:
-        real_clock = collab.access.clock
-        collab.access.clock = lambda: real_clock() + 7200  # two hours later
-        await collab.access.tick()
+    await end_link(jp_fetch, collab, link, ending)
 
     assert await read_until_closed(feed) == 4403
     with pytest.raises(HTTPClientError) as refused:  # and it cannot come back
@@ -437,19 +442,8 @@ async def test_a_dead_link_gets_a_friendly_404_that_reveals_nothing(
         jp_fetch, "a.ipynb", "viewer", label="Period 3", expires_in_seconds=3600
     )
     token = link["url"].split("/collab/join/")[1]
-    if ending == "revoked":
-        await jp_fetch(
-            "api",
-            "collab",
-            "links",
-            "a.ipynb",
-            method="DELETE",
-            headers=auth("alice"),
-            params={"id": link["id"]},
-        )
-    elif ending == "expired":
-        real_clock = collab.access.clock
-        collab.access.clock = lambda: real_clock() + 7200
+    if ending in ("revoked", "expired"):
+        await end_link(jp_fetch, collab, link, ending)
     else:
         token = "not-a-token"
 

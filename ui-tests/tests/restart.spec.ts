@@ -126,12 +126,7 @@ test.beforeEach(async ({ playwright }) => {
 test.afterEach(async ({}, testInfo) => {
   await api?.dispose();
   if (server) {
-    // the server's output of each start, next to the screenshots
-    for (const name of fs.readdirSync(server.dir)) {
-      if (name.endsWith('.log')) {
-        fs.copyFileSync(path.join(server.dir, name), testInfo.outputPath(name));
-      }
-    }
+    server.keepLogs(testInfo); // each start's output, next to the screenshots
     await server.dispose();
   }
 });

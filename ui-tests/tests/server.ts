@@ -231,6 +231,15 @@ export class LabServer {
     await this.start(options);
   }
 
+  /** Copy the output of each start next to the test's screenshots. */
+  keepLogs(testInfo: { outputPath: (name: string) => string }): void {
+    for (const name of fs.readdirSync(this.dir)) {
+      if (name.endsWith('.log')) {
+        fs.copyFileSync(path.join(this.dir, name), testInfo.outputPath(name));
+      }
+    }
+  }
+
   /** Stop the server if it runs (SIGTERM), then delete the temporary folder. */
   async dispose(): Promise<void> {
     await this.stop('SIGTERM');

@@ -8,8 +8,6 @@
  * The editor forges through the shared model (window.jupyterapp), as a modified client
  * would; the owner's page is only watched.
  */
-import * as fs from 'fs';
-import * as path from 'path';
 import { APIRequestContext, Browser, expect, Page, test } from '@playwright/test';
 
 import { editorIn, expectEditorText, notebook, openAs, putFile, screenshots } from './helpers';
@@ -32,11 +30,7 @@ test.beforeEach(async ({ playwright }) => {
 test.afterEach(async ({}, testInfo) => {
   await api?.dispose();
   if (server) {
-    for (const name of fs.readdirSync(server.dir)) {
-      if (name.endsWith('.log')) {
-        fs.copyFileSync(path.join(server.dir, name), testInfo.outputPath(name));
-      }
-    }
+    server.keepLogs(testInfo); // each start's output, next to the screenshots
     await server.dispose();
   }
 });
