@@ -226,7 +226,10 @@ test.describe('a guest viewer on a plain jupyter lab', () => {
     await expect(guest.locator('.jp-collab-nothing-to-launch')).toContainText(
       'Your access to class.ipynb ended'
     );
-    await guest.waitForTimeout(1000); // the Launcher would open right after the close
+    // the Launcher would open right after the close: let two frames render first
+    await guest.evaluate(
+      () => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))
+    );
     await expect(guest.locator('.jp-Launcher')).toHaveCount(0);
     const broken = await guest.evaluate(() =>
       [...document.images]
