@@ -345,3 +345,28 @@ export async function typeAtEnd(
   }
   await page.keyboard.type(text);
 }
+
+/**
+ * Wait until the server has handled everything `from` sent on its current document's
+ * socket so far: `from` puts a unique mark in its awareness (sent on the same socket,
+ * after whatever it sent before), and we wait until `to` receives it from the server.
+ * The event to wait on when a test checks that something was NOT sent (nothing refused,
+ * nothing changed). Both pages need `--LabApp.expose_app_in_browser=True`.
+ */
+export async function flushThrough(from: Page, to: Page): Promise<void> {
+  const mark = `barrier-${Date.now()}-${Math.random()}`;
+  await from.evaluate(value => {
+    const model = (window as any).jupyterapp.shell.currentWidget.context.model.sharedModel;
+    model.awareness.setLocalStateField('barrier', value);
+  }, mark);
+  await expect
+    .poll(() =>
+      to.evaluate(value => {
+        const model = (window as any).jupyterapp.shell.currentWidget.context.model.sharedModel;
+        return [...model.awareness.getStates().values()].some(
+          (state: any) => state?.barrier === value
+        );
+      }, mark)
+    )
+    .toBe(true);
+}

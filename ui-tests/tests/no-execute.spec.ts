@@ -16,6 +16,7 @@ import {
   authHeaders,
   editorIn,
   encodePath,
+  flushThrough,
   notebook,
   openAs,
   screenshots,
@@ -55,7 +56,8 @@ test.describe('an editor who may not run code', () => {
   test.beforeAll(async () => {
     server = new LabServer({
       port: configPort() + 13,
-      args: ['--CollabApp.editors_can_execute=False']
+      // flushThrough reads the shared model through window.jupyterapp
+      args: ['--CollabApp.editors_can_execute=False', '--LabApp.expose_app_in_browser=True']
     });
     await server.start();
   });
@@ -127,7 +129,7 @@ test.describe('an editor who may not run code', () => {
     await expect(bob.locator('.Toastify__toast', { hasText: "You can't run code here" })).toBeVisible();
     await b.cells.nth(0).locator('.jp-InputPrompt').click({ button: 'right' });
     await bob.locator('.lm-Menu-itemLabel', { hasText: /^Clear Cell Output$/ }).click();
-    await bob.waitForTimeout(1500); // anything sent would have reached alice by now
+    await flushThrough(bob, alice); // anything bob's page sent has reached the server
     expect(await dialogs(bob)).toEqual([]);
     await screenshots(testInfo, '2-after-shift-enter', { alice, bob });
 

@@ -22,6 +22,7 @@ import {
   authHeaders,
   editorIn,
   expectEditorText,
+  flushThrough,
   notebook,
   openAs,
   putFile,
@@ -195,8 +196,9 @@ test('a viewer and a commenter in the cell the owner edits, runs, moves, locks a
       { timeout: 30_000 }
     )
     .toContain('print(22)');
-  // let any late update arrive and be judged
-  await bob.waitForTimeout(2000);
+  // whatever bob and carol sent after the save has been judged by the server
+  await flushThrough(bob, alice);
+  await flushThrough(carol, alice);
   await screenshots(testInfo, '2-saved', { alice, bob, carol });
 
   // bob and carol: still connected, same panel (no reload), same cell, no notice
@@ -258,7 +260,7 @@ test('a viewer is offered no Cut, Delete, Merge or Move, and D,D or X in command
   await bob.keyboard.press('x');
   await bob.keyboard.press('m');
   await bob.keyboard.press('b');
-  await bob.waitForTimeout(1500);
+  await flushThrough(bob, alice); // anything the keys sent has reached the server
   await expect(editorIn(bob).cells).toHaveCount(3);
   await expect(editorIn(alice).cells).toHaveCount(3);
   await expect(status(bob)).toHaveText(/^connected/);
@@ -315,7 +317,7 @@ test('an editor cannot delete, cut or move a locked cell, and a forced change is
   await carol.keyboard.press('d');
   await carol.keyboard.press('d');
   await carol.keyboard.press('x');
-  await carol.waitForTimeout(1500);
+  await flushThrough(carol, alice); // anything the keys sent has reached the server
   await expect(editorIn(alice).cells).toHaveCount(3);
   await expect(editorIn(carol).cells).toHaveCount(3);
   expect(refusals()).toEqual([]);
