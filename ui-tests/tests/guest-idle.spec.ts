@@ -103,4 +103,6 @@ test('an idle guest on a plain jupyter lab sees no error for five minutes', asyn
     JSON.parse(document.getElementById('jupyter-config-data')!.textContent!)
   );
   expect(config.token).toBe('');
+  // no news toast: it asks to change a server-wide setting a guest may not write
+  await expect(guest.getByText('official Jupyter news')).toHaveCount(0);
 });
