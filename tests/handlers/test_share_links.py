@@ -185,15 +185,7 @@ async def test_revoking_a_link_disconnects_its_guests_and_locks_them_out(
     await client.wait_synced()
     client.ydoc.ycells[0]["source"].insert(5, "0")  # an editor's edit is fine
 
-    await jp_fetch(
-        "api",
-        "collab",
-        "links",
-        "a.ipynb",
-        method="DELETE",
-        headers=auth("alice"),
-        params={"id": link["id"]},
-    )
+    await end_link(jp_fetch, None, link, "revoked")
 
     assert await client.wait_closed(timeout=5) == 4403
     assert await guest.code("GET", "api", "contents", "a.ipynb") == 403

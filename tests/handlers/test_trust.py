@@ -17,22 +17,15 @@ from tornado.websocket import WebSocketClientConnection
 from tests.clients import YClient
 
 from . import test_roles
+from .test_websocket import NOTEBOOK as WEBSOCKET_NOTEBOOK
 
+# a markdown cell above test_websocket's one code cell (c1, "x = 1")
 NOTEBOOK = {
+    **WEBSOCKET_NOTEBOOK,
     "cells": [
         {"cell_type": "markdown", "id": "m1", "source": "# Results", "metadata": {}},
-        {
-            "cell_type": "code",
-            "id": "c1",
-            "source": "x = 1",
-            "metadata": {},
-            "outputs": [],
-            "execution_count": None,
-        },
+        *WEBSOCKET_NOTEBOOK["cells"],
     ],
-    "metadata": {},
-    "nbformat": 4,
-    "nbformat_minor": 5,
 }
 PAYLOAD = '<img src=x onerror="window.__pwned=1">'
 FORGED = {
