@@ -30,3 +30,24 @@ export const CloseCode = {
 } as const;
 
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+/**
+ * The standard websocket close codes this client uses itself (RFC 6455, 7.4.1). The
+ * server's own codes are `CloseCode`.
+ */
+export const StandardCloseCode = {
+  /** The connection did its job: closed on purpose by its owner. */
+  NORMAL: 1000
+} as const;
+
+export type StandardCloseCode =
+  (typeof StandardCloseCode)[keyof typeof StandardCloseCode];
+
+/**
+ * Whether a close code means that reconnecting to the same URL cannot help: the
+ * server's 4400-4499 codes (4000 + an HTTP 4xx status), the range y-websocket's default
+ * `shouldReconnect` gives up on. The server's other codes (`INTERNAL`) are transient.
+ */
+export function isPermanentCloseCode(code: number): boolean {
+  return code >= 4400 && code < 4500;
+}

@@ -5,7 +5,10 @@
  * closed), server events (reload) and browser hints to the next state. No sockets, no
  * timers, no signals: `CollabConnection` feeds it and emits what it returns.
  */
-import { CloseCode } from '../protocol';
+import { CloseCode, isPermanentCloseCode, StandardCloseCode } from '../protocol';
+
+// also offered here, as the connection library always has
+export { isPermanentCloseCode };
 
 /**
  * Consecutive failed attempts after which a reconnecting document is shown as offline.
@@ -94,14 +97,6 @@ export function isTerminal(state: ConnectionState): boolean {
 }
 
 /**
- * Whether a close code means that reconnecting to the same URL cannot help. The same
- * range as y-websocket's default `shouldReconnect`.
- */
-export function isPermanentCloseCode(code: number): boolean {
-  return code >= 4400 && code < 4500;
-}
-
-/**
  * A sentence for people about why the server closed a connection.
  */
 export function describeCloseCode(code: number): string {
@@ -122,7 +117,7 @@ export function describeCloseCode(code: number): string {
       return 'A change was too large for the server to accept. Reopen the document.';
     case CloseCode.INTERNAL:
       return 'The server hit an unexpected error.';
-    case 1000:
+    case StandardCloseCode.NORMAL:
       return 'The connection was closed.';
     default:
       return `The connection was closed (code ${code}).`;
@@ -153,8 +148,8 @@ export function nextState(
     case 'dispose':
       return {
         status: 'closed',
-        code: 1000,
-        reason: describeCloseCode(1000),
+        code: StandardCloseCode.NORMAL,
+        reason: describeCloseCode(StandardCloseCode.NORMAL),
         serverReason: ''
       };
     case 'connection-close':

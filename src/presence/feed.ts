@@ -6,6 +6,7 @@ import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 import { IDisposable } from '@lumino/disposable';
 
+import { isPermanentCloseCode, StandardCloseCode } from '../protocol';
 import { parsePresenceMessage, PresenceModel } from './model';
 
 /**
@@ -63,7 +64,7 @@ export class PresenceFeed implements IDisposable {
     }
     this._isDisposed = true;
     clearTimeout(this._timer);
-    this._socket?.close(1000, 'closed');
+    this._socket?.close(StandardCloseCode.NORMAL, 'closed');
     this._socket = null;
   }
 
@@ -91,7 +92,7 @@ export class PresenceFeed implements IDisposable {
         return;
       }
       this._socket = null;
-      if (event.code >= 4400 && event.code < 4500) {
+      if (isPermanentCloseCode(event.code)) {
         console.warn(
           `jupyter-collab: the presence feed was refused (${event.code} ${event.reason})`
         );

@@ -26,6 +26,7 @@ import {
   ServerEvent,
   snapshotSource
 } from '../connection';
+import { CloseCode } from '../protocol';
 import { CellNumbers } from './cell-numbers';
 import { CollabSharedModelFactory, documentTypeOf } from './factory';
 
@@ -384,7 +385,7 @@ export class CollabContentProvider implements IContentProvider {
 
   private _onState(live: ILiveDocument, state: ConnectionState): void {
     this._documentChanged.emit(live);
-    if (state.status === 'closed' && state.code === 4403) {
+    if (state.status === 'closed' && state.code === CloseCode.FORBIDDEN) {
       this._documentRefused.emit({
         path: live.path,
         type: live.type,
