@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
+from .close_codes import CloseCode as CloseCode  # re-exported: part of the protocol
+from .close_codes import StandardCloseCode as StandardCloseCode
 from .errors import ProtocolError
 
 
@@ -37,22 +39,6 @@ class SyncKind(IntEnum):
 
 class AuthKind(IntEnum):
     PERMISSION_DENIED = 0
-
-
-class CloseCode(IntEnum):
-    """Websocket close codes; the names mirror HTTP statuses.
-
-    y-websocket does not reconnect on 4400-4499, and does reconnect otherwise.
-    """
-
-    BAD_MESSAGE = 4400
-    FORBIDDEN = 4403
-    NOT_FOUND = 4404
-    HANDSHAKE_TIMEOUT = 4408
-    STALE_EPOCH = 4409
-    GONE = 4410
-    TOO_LARGE = 4413
-    INTERNAL = 4500
 
 
 # -- varints and strings (lib0 encoding) ------------------------------------------------

@@ -25,7 +25,7 @@ from tornado.iostream import StreamClosedError
 from tornado.websocket import WebSocketHandler, WebSocketProtocol, WebSocketProtocol13
 
 from ..errors import CollabError, HandshakeTimeout, MessageTooLarge
-from ..protocol import CloseCode
+from ..protocol import CloseCode, StandardCloseCode
 from ..rooms import Channel, Client, Identity, Room
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ class _Protocol(WebSocketProtocol13):
     limit = 0
 
     def close(self, code: int | None = None, reason: str | None = None) -> None:
-        if code == 1009:
+        if code == StandardCloseCode.TOO_BIG:
             code = MessageTooLarge.close_code
             reason = f"message larger than {self.limit} bytes (CollabApp.max_message_bytes)"
         super().close(code, reason)
