@@ -1,29 +1,31 @@
 /**
  * One document's live connection to its room: a y-websocket provider plus our JSON
- * events, the connection state and save requests.
+ * events and the connection state. Save requests wait in `saves.ts`; what this browser
+ * sends of its own changes, by role, is `outgoing.ts`; the room's URL is `address.ts`.
  *
  * Knows nothing of JupyterLab's application, documents or widgets: the caller brings the
  * session, the `Y.Doc` and the server settings, and listens to signals.
  */
-import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 import { ISignal, Signal } from '@lumino/signaling';
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import { WebsocketProvider } from 'y-websocket';
 import { Awareness } from 'y-protocols/awareness';
-import * as syncProtocol from 'y-protocols/sync';
 import * as Y from 'yjs';
 
 import { ISession } from '../api';
 import { MessageKind } from '../protocol';
+import { roomAddress } from './address';
 import {
-  canEdit,
+  ClientEvent,
   encodeEvent,
   ISavedEvent,
   readEvent,
   ServerEvent
 } from './events';
+import { OutgoingChanges } from './outgoing';
+import { PendingSaves, SaveError } from './saves';
 import {
   ConnectionInput,
   ConnectionState,
@@ -38,41 +40,6 @@ import {
 export type WebSocketConstructor = typeof WebSocket;
 
 /**
- * Where y-websocket connects: it joins `serverUrl + '/' + roomname + '?' + params`.
- */
-export interface IRoomAddress {
-  readonly serverUrl: string;
-  readonly roomname: string;
-  readonly params: { readonly [key: string]: string };
-}
-
-/**
- * The y-websocket arguments for a session's room.
- *
- * The room path comes from the server (`api/collab/room/<doc_id>`) and is used as is:
- * y-websocket does not encode the room name, and a doc id needs no encoding.
- * The token goes in the query only when the settings say so (`appendToken`: outside a
- * browser, where a websocket cannot carry an Authorization header); in the browser the
- * cookie authenticates.
- */
-export function roomAddress(
-  session: Pick<ISession, 'room' | 'epoch'>,
-  settings: Pick<ServerConnection.ISettings, 'wsUrl' | 'token' | 'appendToken'>
-): IRoomAddress {
-  const url = URLExt.join(settings.wsUrl, session.room);
-  const cut = url.lastIndexOf('/');
-  const params: { [key: string]: string } = { epoch: session.epoch };
-  if (settings.appendToken && settings.token) {
-    params.token = settings.token;
-  }
-  return {
-    serverUrl: url.slice(0, cut),
-    roomname: url.slice(cut + 1),
-    params
-  };
-}
-
-/**
  * The text of a document worth offering as a copy. The default reads a file document's
  * `source` text; a notebook's owner passes one that serializes its cells.
  */
@@ -85,9 +52,6 @@ export type DocumentSnapshot = (ydoc: Y.Doc) => string | null;
 export function snapshotSource(ydoc: Y.Doc): string | null {
   return ydoc.share.has('source') ? ydoc.getText('source').toString() : null;
 }
-
-/** An update that adds and deletes nothing: what a reader answers the server's sync. */
-const EMPTY_UPDATE = new Uint8Array([0, 0]);
 
 /**
  * Constructor options of `CollabConnection`.
@@ -112,25 +76,6 @@ export interface ICollabConnectionOptions {
 }
 
 /**
- * A save request that failed: the server said why, the connection was lost before the
- * answer, or the answer did not come in time.
- */
-export class SaveError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SaveError';
-  }
-}
-
-interface IPendingSave {
-  readonly id: string;
-  sent: boolean;
-  readonly resolve: (event: ISavedEvent) => void;
-  readonly reject: (error: Error) => void;
-  readonly timer: ReturnType<typeof setTimeout>;
-}
-
-/**
  * A document's connection to its room.
  *
  * An adapter: y-websocket speaks the Yjs protocol and reconnects with backoff; this class
@@ -138,18 +83,14 @@ interface IPendingSave {
  * the connection) and turns y-websocket's loose events into one `ConnectionState`.
  * Cross-tab BroadcastChannel sync is off: it would bypass the server's epoch check.
  *
- * A reader (viewer, commenter) never sends the document anything: JupyterLab writes to
- * the shared document by itself now and then (view metadata when a cell is collapsed, a
- * cell's trust), and the server closes a reader's connection for any update. Those
- * local changes are held back (`heldBack`): they stay in this browser, the reader
- * answers the server's sync with an empty update, and the held changes go out only if
- * an owner makes this person an editor (the room then needs them to apply what follows).
+ * A reader (viewer, commenter) never sends the document anything: their local changes
+ * are held back (`heldBack`; see `OutgoingChanges`).
  */
 export class CollabConnection {
   constructor(options: ICollabConnectionOptions) {
     this.session = options.session;
     this.ydoc = options.ydoc;
-    this._saveTimeoutMs = options.saveTimeoutMs ?? 10_000;
+    const saveTimeoutMs = options.saveTimeoutMs ?? 10_000;
     this._snapshot = options.snapshot ?? snapshotSource;
 
     const address = roomAddress(options.session, options.serverSettings);
@@ -166,22 +107,18 @@ export class CollabConnection {
         disableBc: true
       }
     );
-    this._role = options.session.role;
-    // Local changes go through `_onLocalUpdate` (held back for readers), not straight out.
-    options.ydoc.off('update', this.provider._updateHandler);
-    options.ydoc.on('update', this._onLocalUpdate);
+    // Local changes go out through `_outgoing` (held back for readers), not straight out.
+    this._outgoing = new OutgoingChanges(
+      this.provider,
+      options.ydoc,
+      options.session.role,
+      options.session.path
+    );
+    this._saves = new PendingSaves({
+      send: id => this._send({ type: 'save', id }),
+      timeoutMs: saveTimeoutMs
+    });
     // Per-provider copies: replacing handlers here affects no other provider.
-    const readSync = this.provider.messageHandlers[MessageKind.SYNC];
-    this.provider.messageHandlers[MessageKind.SYNC] = (encoder, decoder, ...rest) => {
-      if (
-        !canEdit(this._role) &&
-        decoding.peekVarUint(decoder) === syncProtocol.messageYjsSyncStep1
-      ) {
-        this._answerSyncAsReader(encoder, decoder);
-      } else {
-        readSync(encoder, decoder, ...rest);
-      }
-    };
     this.provider.messageHandlers[MessageKind.EVENT] = (
       _encoder: encoding.Encoder,
       decoder: decoding.Decoder
@@ -238,7 +175,7 @@ export class CollabConnection {
    * class notes); 0 once they were sent after a promotion to editor.
    */
   get heldBack(): number {
-    return this._held.length;
+    return this._outgoing.heldBack;
   }
 
   /**
@@ -305,21 +242,7 @@ export class CollabConnection {
       return Promise.reject(new SaveError(`Cannot save: ${reason}`));
     }
     const id = `save-${this.ydoc.clientID}-${++this._saveCount}`;
-    return new Promise<ISavedEvent>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this._settleSave(
-          id,
-          new SaveError(
-            `The server did not confirm the save within ${this._saveTimeoutMs} ms.`
-          )
-        );
-      }, this._saveTimeoutMs);
-      const pending: IPendingSave = { id, sent: false, resolve, reject, timer };
-      this._pendingSaves.set(id, pending);
-      if (this._isSynced()) {
-        this._sendSave(pending);
-      }
-    });
+    return this._saves.add(id, this._isSynced());
   }
 
   /**
@@ -330,12 +253,7 @@ export class CollabConnection {
    *   Whether the request was sent (the connection is open and synced).
    */
   requestLock(cellId: string, locked: boolean): boolean {
-    const ws = this.provider.ws;
-    if (ws === null || !this.provider.wsconnected || !this._isSynced()) {
-      return false;
-    }
-    ws.send(encodeEvent({ type: 'lock', cell: cellId, locked }));
-    return true;
+    return this._isSynced() && this._send({ type: 'lock', cell: cellId, locked });
   }
 
   /**
@@ -347,12 +265,7 @@ export class CollabConnection {
    *   Whether the request was sent (the connection is open).
    */
   requestName(displayName: string): boolean {
-    const ws = this.provider.ws;
-    if (ws === null || !this.provider.wsconnected) {
-      return false;
-    }
-    ws.send(encodeEvent({ type: 'name', display_name: displayName }));
-    return true;
+    return this._send({ type: 'name', display_name: displayName });
   }
 
   /**
@@ -373,7 +286,7 @@ export class CollabConnection {
     if (this._isDisposed) {
       return;
     }
-    this._rejectSaves(() => true, 'The connection was disposed.');
+    this._saves.rejectAll('The connection was disposed.');
     this._apply({ type: 'dispose' });
     this._isDisposed = true;
     if (typeof window !== 'undefined') {
@@ -384,7 +297,7 @@ export class CollabConnection {
     this.provider.off('sync', this._onSync);
     this.provider.off('connection-close', this._onConnectionClose);
     this.provider.off('closed', this._onClosed);
-    this.ydoc.off('update', this._onLocalUpdate);
+    this._outgoing.dispose();
     this.provider.destroy();
     Signal.clearData(this);
   }
@@ -400,16 +313,11 @@ export class CollabConnection {
       // No reconnect can help: stop y-websocket (it stops by itself on 44xx closes,
       // but not after a `reload` event that arrives before the close).
       this.provider.shouldConnect = false;
-      this._rejectSaves(
-        () => true,
+      this._saves.rejectAll(
         `Cannot save: ${state.status === 'stale' || state.status === 'closed' ? state.reason : ''}`
       );
     } else if (state.status === 'connected' && state.synced) {
-      this._pendingSaves.forEach(pending => {
-        if (!pending.sent) {
-          this._sendSave(pending);
-        }
-      });
+      this._saves.sendUnsent();
     }
     this._stateChanged.emit(state);
   }
@@ -418,37 +326,14 @@ export class CollabConnection {
     return this._state.status === 'connected' && this._state.synced;
   }
 
-  private _sendSave(pending: IPendingSave): void {
+  /** Send one of our events, if the socket is open; returns whether it went out. */
+  private _send(event: ClientEvent): boolean {
     const ws = this.provider.ws;
     if (ws === null || !this.provider.wsconnected) {
-      return;
+      return false;
     }
-    ws.send(encodeEvent({ type: 'save', id: pending.id }));
-    pending.sent = true;
-  }
-
-  /** Settle one pending save: with its `saved` event, or with an error. */
-  private _settleSave(id: string, outcome: ISavedEvent | Error): void {
-    const pending = this._pendingSaves.get(id);
-    if (pending === undefined) {
-      return;
-    }
-    this._pendingSaves.delete(id);
-    clearTimeout(pending.timer);
-    if (outcome instanceof Error) {
-      pending.reject(outcome);
-    } else {
-      pending.resolve(outcome);
-    }
-  }
-
-  private _rejectSaves(
-    which: (pending: IPendingSave) => boolean,
-    message: string
-  ): void {
-    Array.from(this._pendingSaves.values())
-      .filter(which)
-      .forEach(pending => this._settleSave(pending.id, new SaveError(message)));
+    ws.send(encodeEvent(event));
+    return true;
   }
 
   private _onEventMessage(decoder: decoding.Decoder): void {
@@ -467,15 +352,9 @@ export class CollabConnection {
     if (event === null) {
       return; // an event type this client does not know yet
     }
-    if (event.type === 'saved' && typeof event.id === 'string') {
-      this._settleSave(event.id, event);
-    } else if (event.type === 'error' && typeof event.id === 'string') {
-      this._settleSave(
-        event.id,
-        new SaveError(event.reason || 'The server could not save the document.')
-      );
-    } else if (event.type === 'role') {
-      this._setRole(event.role);
+    this._saves.receive(event);
+    if (event.type === 'role') {
+      this._outgoing.setRole(event.role);
     } else if (event.type === 'reload') {
       this._apply({
         type: 'reload',
@@ -485,53 +364,6 @@ export class CollabConnection {
       });
     }
     this._eventReceived.emit(event);
-  }
-
-  /** Send a local change, or hold it back while this person may not edit. */
-  private _onLocalUpdate = (update: Uint8Array, origin: unknown): void => {
-    if (origin === this.provider) {
-      return; // from the room
-    }
-    if (canEdit(this._role)) {
-      this.provider._updateHandler(update, origin);
-      return;
-    }
-    if (this._held.length === 0) {
-      console.debug(
-        `jupyter-collab: a local change to ${this.session.path} stays in this browser ` +
-          `(${this._role}s do not edit the shared document)`
-      );
-    }
-    this._held.push(update);
-  };
-
-  /**
-   * Answer the server's sync step 1 as a reader: with an empty update, since everything
-   * this client has that the room lacks is held back.
-   */
-  private _answerSyncAsReader(
-    encoder: encoding.Encoder,
-    decoder: decoding.Decoder
-  ): void {
-    decoding.readVarUint(decoder); // the message type: step 1
-    decoding.readVarUint8Array(decoder); // the room's state vector
-    encoding.writeVarUint(encoder, MessageKind.SYNC);
-    encoding.writeVarUint(encoder, syncProtocol.messageYjsSyncStep2);
-    encoding.writeVarUint8Array(encoder, EMPTY_UPDATE);
-  }
-
-  /**
-   * An owner changed this person's role. Raised to editor, the held-back changes go
-   * out first: later changes build on them. Offline, the next sync sends them.
-   */
-  private _setRole(role: string): void {
-    this._role = role;
-    if (!canEdit(role) || this._held.length === 0) {
-      return;
-    }
-    const held = Y.mergeUpdates(this._held);
-    this._held = [];
-    this.provider._updateHandler(held, null);
   }
 
   private _onStatus = (event: {
@@ -546,8 +378,7 @@ export class CollabConnection {
 
   private _onConnectionClose = (event: CloseEvent | null): void => {
     // A request already sent will get no answer on a new socket.
-    this._rejectSaves(
-      pending => pending.sent,
+    this._saves.rejectSent(
       'The connection was lost before the server confirmed the save.'
     );
     this._apply({
@@ -570,13 +401,11 @@ export class CollabConnection {
   };
 
   private _state: ConnectionState = INITIAL_STATE;
-  private _role: string;
-  private _held: Uint8Array[] = [];
   private _isDisposed = false;
   private _saveCount = 0;
-  private readonly _saveTimeoutMs: number;
   private readonly _snapshot: DocumentSnapshot;
-  private readonly _pendingSaves = new Map<string, IPendingSave>();
+  private readonly _outgoing: OutgoingChanges;
+  private readonly _saves: PendingSaves;
   private readonly _stateChanged = new Signal<this, ConnectionState>(this);
   private readonly _eventReceived = new Signal<this, ServerEvent>(this);
 }
