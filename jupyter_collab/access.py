@@ -1,5 +1,5 @@
 """Who has which role on which document, on this server: owners, memberships and the
-default role, read from the history store (``permissions.py`` holds the rules)."""
+default role, read from the store's access records (``permissions.py`` holds the rules)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from .permissions import (
     covers,
     effective_role,
 )
-from .store import HistoryStore
+from .store.api import AccessRecords
 
 GUEST_PREFIX = "guest:"  # guest:<link id>:<guest id>; no hub or PAM name holds a colon
 
@@ -45,7 +45,7 @@ class AccessControl:
     """Roles of this server's users.
 
     Args:
-        store: where memberships live.
+        store: where memberships and share links live.
         root: the server root; memberships are kept per root.
         owners: usernames that own everything. ``None`` means every user the server
             itself authenticated (the token or password holder: with a single-user
@@ -56,7 +56,7 @@ class AccessControl:
 
     def __init__(
         self,
-        store: HistoryStore,
+        store: AccessRecords,
         root: str,
         *,
         owners: frozenset[str] | None,

@@ -26,9 +26,23 @@ from .handlers import route_table
 from .handlers.websocket import fanout_frames
 from .permissions import Role
 from .rooms import RoomRegistry
-from .store import HistoryStore
+from .store import HistoryRepository, LockRepository, Store
 
 CONTENTS_SCHEMA = "https://events.jupyter.org/jupyter_server/contents_service/v1"
+
+
+class _HistoryWithLocks:
+    """TEMPORARY (issue 10), remove with rooms.py: its ``RoomRegistry(store=...)`` wants
+    the history and the cell locks on one object. Once the rooms package lands, pass
+    ``history=self.store.history, locks=self.store.locks`` instead and delete this."""
+
+    def __init__(self, history: HistoryRepository, locks: LockRepository) -> None:
+        self._history = history
+        self.set_lock = locks.set_lock
+        self.locks = locks.locks
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._history, name)
 
 
 class CollabApp(ExtensionApp):
@@ -214,7 +228,7 @@ class CollabApp(ExtensionApp):
         package_log = logging.getLogger("jupyter_collab")
         package_log.parent = self.log
         package_log.setLevel(logging.NOTSET)
-        self.store = HistoryStore(
+        self.store = Store(
             self.history_db_path,
             write_interval_seconds=self.store_write_interval_seconds,
             coalesce_seconds=self.history_coalesce_seconds,
@@ -223,13 +237,13 @@ class CollabApp(ExtensionApp):
         root = os.path.abspath(os.path.expanduser(self.serverapp.root_dir))
         self.root = root
         self.access = AccessControl(
-            self.store,
+            self.store.access,
             root,
             owners=self._owner_names(),
             default_role=None if self.default_role is None else Role.parse(self.default_role),
         )
         self.registry = RoomRegistry(
-            store=self.store,
+            store=_HistoryWithLocks(self.store.history, self.store.locks),  # issue 10: temporary
             files=ContentsFiles(self.serverapp.contents_manager),
             root=root,
             fanout=fanout_frames,

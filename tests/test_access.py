@@ -7,24 +7,24 @@ from pathlib import Path
 
 from jupyter_collab.access import USAGE_WRITE_SECONDS, AccessControl
 from jupyter_collab.permissions import Role
-from jupyter_collab.store import HistoryStore
+from jupyter_collab.store import Store
 
 from .fakes import FakeClock
 
 
-async def make_access(path: Path, clock: FakeClock) -> tuple[HistoryStore, AccessControl]:
-    store = HistoryStore(path, write_interval_seconds=0.001)
+async def make_access(path: Path, clock: FakeClock) -> tuple[Store, AccessControl]:
+    store = Store(path, write_interval_seconds=0.001)
     await store.open()
-    access = AccessControl(store, "/r", owners=frozenset({"alice"}), default_role=None)
+    access = AccessControl(store.access, "/r", owners=frozenset({"alice"}), default_role=None)
     access.clock = clock
     await access.load()
     return store, access
 
 
 async def stored_last_use(path: Path) -> float | None:
-    store = HistoryStore(path)
+    store = Store(path)
     await store.open()
-    (link,) = await store.links("/r")
+    (link,) = await store.access.links("/r")
     await store.close()
     return link.last_used_at
 

@@ -7,7 +7,6 @@ import sqlite3
 import pytest
 import sqlite_utils
 
-from jupyter_collab.migrations import MIGRATIONS
 from jupyter_collab.permissions import (
     MAX_LINK_LABEL,
     Action,
@@ -18,7 +17,8 @@ from jupyter_collab.permissions import (
     effective_role,
     parse_link_label,
 )
-from jupyter_collab.store import HistoryStore
+from jupyter_collab.store import Store
+from jupyter_collab.store.migrations import MIGRATIONS
 
 
 def test_each_role_includes_the_rights_below_it():
@@ -62,32 +62,32 @@ def test_the_most_specific_membership_decides_and_folders_cover_what_is_inside()
 
 async def test_memberships_are_stored_with_who_granted_them_and_follow_renames(tmp_path):
     clock = iter(range(100, 200))
-    store = HistoryStore(tmp_path / "h.sqlite", clock=lambda: float(next(clock)))
+    store = Store(tmp_path / "h.sqlite", clock=lambda: float(next(clock)))
     await store.open()
     try:
-        await store.grant("/r", "course", "bob", Role.EDITOR, granted_by="alice")
-        await store.grant("/r", "course/w1.ipynb", "carol", Role.VIEWER, granted_by="alice")
-        await store.grant("/r", "course/w1.ipynb", "carol", Role.COMMENTER, granted_by="bob")
-        await store.grant("/other", "course", "dan", Role.OWNER, granted_by="alice")
+        await store.access.grant("/r", "course", "bob", Role.EDITOR, granted_by="alice")
+        await store.access.grant("/r", "course/w1.ipynb", "carol", Role.VIEWER, granted_by="alice")
+        await store.access.grant("/r", "course/w1.ipynb", "carol", Role.COMMENTER, granted_by="bob")
+        await store.access.grant("/other", "course", "dan", Role.OWNER, granted_by="alice")
 
-        covering = await store.memberships("/r", covering="course/w1.ipynb")
+        covering = await store.access.memberships("/r", covering="course/w1.ipynb")
         assert [(m.path, m.principal, m.role, m.granted_by) for m in covering] == [
             ("course", "bob", Role.EDITOR, "alice"),
             ("course/w1.ipynb", "carol", Role.COMMENTER, "bob"),
         ]
         assert all(m.granted_at >= 100 for m in covering)
 
-        await store.rename_path("/r", "course", "lessons")
-        assert [m.path for m in await store.memberships("/r")] == [
+        await store.history.rename_path("/r", "course", "lessons")
+        assert [m.path for m in await store.access.memberships("/r")] == [
             "lessons",
             "lessons/w1.ipynb",
         ]
-        assert [m.path for m in await store.memberships("/other")] == ["course"]
+        assert [m.path for m in await store.access.memberships("/other")] == ["course"]
 
-        assert await store.revoke("/r", "lessons", "bob") is True
-        assert await store.revoke("/r", "lessons", "bob") is False
-        await store.forget_path("/r", "lessons")
-        assert await store.memberships("/r") == []
+        assert await store.access.revoke("/r", "lessons", "bob") is True
+        assert await store.access.revoke("/r", "lessons", "bob") is False
+        await store.history.forget_path("/r", "lessons")
+        assert await store.access.memberships("/r") == []
     finally:
         await store.close()
 
@@ -104,12 +104,12 @@ async def test_a_version_1_database_gains_memberships_and_keeps_its_documents(tm
     )
     db.close()
 
-    store = HistoryStore(path)
+    store = Store(path)
     await store.open()
     try:
-        assert (await store.find_document("/r", "a.py")) is not None
-        await store.grant("/r", "a.py", "bob", Role.VIEWER, granted_by="alice")
-        assert len(await store.memberships("/r", covering="a.py")) == 1
+        assert (await store.history.find_document("/r", "a.py")) is not None
+        await store.access.grant("/r", "a.py", "bob", Role.VIEWER, granted_by="alice")
+        assert len(await store.access.memberships("/r", covering="a.py")) == 1
     finally:
         await store.close()
 

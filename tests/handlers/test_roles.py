@@ -115,14 +115,14 @@ async def test_a_viewers_edit_is_never_applied_stored_or_relayed(jp_root_dir, as
     alice = await as_user("alice").client(session)
     bob = await as_user("bob").client(session)
     room = collab.registry.rooms[session["doc_id"]]
-    rows = collab.store.last_seq(session["doc_id"])
+    rows = collab.store.history.last_seq(session["doc_id"])
 
     bob.ydoc.ycells[0]["source"].insert(0, "# bob was here\n")
 
     assert await bob.wait_closed() == 4403
     assert bob.denied and "viewers cannot edit a.ipynb" in bob.denied[0]
     assert room.content()["cells"][0]["source"] == "x = 1"
-    assert collab.store.last_seq(session["doc_id"]) == rows
+    assert collab.store.history.last_seq(session["doc_id"]) == rows
     alice.ydoc.ycells[0]["source"].insert(5, "0")  # the room carries on for the others
     await alice.wait_for(lambda: room.content()["cells"][0]["source"] == "x = 10")
     assert alice.sources() == ["x = 10"]

@@ -44,13 +44,13 @@ async def room_carries_on(collab, session, bob: YClient, before_rows: int) -> No
     """The room, the other client and the stored history are untouched and still work."""
     room = collab.registry.rooms[session["doc_id"]]
     assert room.content()["cells"][0]["source"] == "x = 1"
-    assert collab.store.last_seq(session["doc_id"]) == before_rows
+    assert collab.store.history.last_seq(session["doc_id"]) == before_rows
     bob.ydoc.ycells[0]["source"].insert(5, "0")
     await bob.wait_for(
         lambda: room.content()["cells"][0]["source"] == "x = 10",
         what="the room to apply bob's edit",
     )
-    assert collab.store.last_seq(session["doc_id"]) == before_rows + 1
+    assert collab.store.history.last_seq(session["doc_id"]) == before_rows + 1
 
 
 BAD_INPUTS = {
@@ -69,7 +69,7 @@ async def test_bad_input_closes_only_that_connection(
     case, jp_root_dir, jp_ws_fetch, open_session, collab
 ):
     session, alice, bob = await pair(jp_root_dir, jp_ws_fetch, open_session)
-    seq = collab.store.last_seq(session["doc_id"])
+    seq = collab.store.history.last_seq(session["doc_id"])
     data, code = BAD_INPUTS[case]
 
     alice.send_raw(data)
@@ -83,7 +83,7 @@ async def test_a_socket_that_never_sends_sync_step1_is_closed_with_4408(
     jp_root_dir, jp_ws_fetch, open_session, collab
 ):
     session, alice, bob = await pair(jp_root_dir, jp_ws_fetch, open_session)
-    seq = collab.store.last_seq(session["doc_id"])
+    seq = collab.store.history.last_seq(session["doc_id"])
     ws = await jp_ws_fetch(*session["room"].split("/"), params={"epoch": session["epoch"]})
     messages = []
     while True:  # the server's step 1, then the close after the handshake timeout
@@ -101,7 +101,7 @@ async def test_a_wrong_epoch_is_closed_with_4409_and_a_reload_event(
     jp_root_dir, jp_ws_fetch, open_session, collab
 ):
     session, alice, bob = await pair(jp_root_dir, jp_ws_fetch, open_session)
-    seq = collab.store.last_seq(session["doc_id"])
+    seq = collab.store.history.last_seq(session["doc_id"])
     stale = YClient()
     stale.ydoc.append_cell({"cell_type": "code", "source": "stale", "metadata": {}, "outputs": []})
 

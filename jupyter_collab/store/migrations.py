@@ -13,7 +13,7 @@ from contextlib import contextmanager
 
 import sqlite_utils
 
-from .errors import SchemaTooNew
+from ..errors import SchemaTooNew
 
 
 def _v1_initial(db: sqlite_utils.Database) -> None:
