@@ -6,5 +6,6 @@
 export * from './cell-numbers';
 export * from './documents';
 export * from './factory';
+export * from './live-documents';
 export * from './provider';
 export * from './status';

@@ -1,7 +1,8 @@
 /**
  * The collab content provider: JupyterLab's documents (notebooks, text files) served
  * live through our rooms. Metadata (hash, last_modified) still comes from the drive;
- * the content is the shared model, synced by a `CollabConnection` per document.
+ * the content is the shared model, synced by a `CollabConnection` per document. The
+ * documents being served, and their connections, are kept in `live-documents.ts`.
  *
  * No JupyterLab application imports: the plugin passes the drive and settings, and
  * listens to `documentStale` to tell people.
@@ -20,7 +21,6 @@ import {
   CollabConnection,
   ConnectionState,
   ICollabConnectionOptions,
-  ISavedEvent,
   Role,
   ROLES,
   ServerEvent,
@@ -28,47 +28,12 @@ import {
 } from '../connection';
 import { CloseCode } from '../protocol';
 import { CellNumbers } from './cell-numbers';
-import { CollabSharedModelFactory, documentTypeOf } from './factory';
-
-/**
- * What the provider needs of a connection (`CollabConnection` has it all).
- */
-export interface IDocumentConnection {
-  readonly state: ConnectionState;
-  readonly stateChanged: ISignal<any, ConnectionState>;
-  readonly eventReceived: ISignal<any, ServerEvent>;
-  whenSynced(): Promise<void>;
-  requestSave(): Promise<ISavedEvent>;
-  requestLock(cellId: string, locked: boolean): boolean;
-  unsyncedText(): string | null;
-  dispose(): void;
-}
-
-/**
- * A shared model served live, and its connection once the session call answered.
- */
-export interface ILiveDocument {
-  /** The document's path; follows renames made through the drive. */
-  path: string;
-  readonly type: DocumentType;
-  readonly model: YDocument<DocumentChange>;
-  /**
-   * This user's role on the document: from the session answer, then from `role`
-   * events; `null` until the session call answered.
-   */
-  role: Role | null;
-  /** Whether this user may start kernels here (from the session answer). */
-  canExecute: boolean;
-  /** The ids of the notebook's locked cells (from `locks` events). */
-  locked: ReadonlySet<string>;
-  /**
-   * The number (1-based) of a notebook's cell, or where it last was if it is gone;
-   * `null` for an unknown id or a text file.
-   */
-  cellNumber(cellId: string): number | null;
-  /** The connection; rejects when the session call fails. */
-  readonly connection: Promise<IDocumentConnection>;
-}
+import { CollabSharedModelFactory } from './factory';
+import {
+  IDocumentConnection,
+  ILiveDocument,
+  LiveDocuments
+} from './live-documents';
 
 /**
  * A document whose history the server no longer holds (`stale`): it must be reloaded,
@@ -190,12 +155,12 @@ export class CollabContentProvider implements IContentProvider {
 
   /** The live document of a shared model, if this provider made it. */
   documentOf(model: unknown): ILiveDocument | undefined {
-    return this._byModel.get(model as YDocument<DocumentChange>);
+    return this._documents.ofModel(model);
   }
 
   /** The connection of a shared model once it exists, else `null`. */
   connectionOf(model: unknown): IDocumentConnection | null {
-    return this._connections.get(model as YDocument<DocumentChange>) ?? null;
+    return this._documents.connectionOf(model) ?? null;
   }
 
   /**
@@ -207,7 +172,7 @@ export class CollabContentProvider implements IContentProvider {
     path: string,
     options?: Contents.IFetchOptions
   ): Promise<Contents.IModel> {
-    const live = this._find(path, options?.type);
+    const live = this._documents.find(path, options?.type);
     if (live === undefined) {
       return this._drive.get(path, restOptions(options));
     }
@@ -219,7 +184,7 @@ export class CollabContentProvider implements IContentProvider {
       connection = await live.connection;
     } catch {
       // No room for it (the session call failed): serve it from the drive, unshared.
-      this._forget(live);
+      this._documents.forget(live);
       return this._drive.get(path, restOptions(options));
     }
     await connection.whenSynced();
@@ -236,7 +201,7 @@ export class CollabContentProvider implements IContentProvider {
     path: string,
     options: Partial<Contents.IModel> & Contents.IContentProvisionOptions = {}
   ): Promise<Contents.IModel> {
-    const live = this._find(path, options.type);
+    const live = this._documents.find(path, options.type);
     if (live === undefined) {
       return this._drive.save(path, restOptions(options));
     }
@@ -272,10 +237,7 @@ export class CollabContentProvider implements IContentProvider {
       return;
     }
     this._isDisposed = true;
-    this._connections.forEach(connection => connection.dispose());
-    this._connections.clear();
-    this._byModel.clear();
-    this._byPath.clear();
+    this._documents.clear();
     Signal.clearData(this);
   }
 
@@ -306,7 +268,7 @@ export class CollabContentProvider implements IContentProvider {
           ? (session.role as Role)
           : 'viewer'; // an unknown role from a newer server: the safest reading
         live.canExecute = session.can_execute;
-        this._connections.set(model, made);
+        this._documents.setConnection(live, made);
         made.stateChanged.connect((_, state) => this._onState(live, state));
         made.eventReceived.connect((_, event) => this._onEvent(live, event));
         resolveConnection(made);
@@ -329,11 +291,10 @@ export class CollabContentProvider implements IContentProvider {
       locked: new Set(),
       cellNumber: cellId => numbers?.numberOf(cellId) ?? null
     };
-    this._byModel.set(model, live);
-    this._byPath.set(path, [...(this._byPath.get(path) ?? []), live]);
+    this._documents.add(live);
     model.disposed.connect(() => {
       numbers?.dispose();
-      this._forget(live);
+      this._documents.forget(live);
     });
   }
 
@@ -348,39 +309,9 @@ export class CollabContentProvider implements IContentProvider {
     if (change.type !== 'rename' || !from || !to) {
       return;
     }
-    for (const [path, lives] of [...this._byPath]) {
-      if (path !== from && !path.startsWith(`${from}/`)) {
-        continue;
-      }
-      const moved = to + path.slice(from.length);
-      this._byPath.delete(path);
-      lives.forEach(live => (live.path = moved));
-      this._byPath.set(moved, [...(this._byPath.get(moved) ?? []), ...lives]);
-      lives.forEach(live => this._documentChanged.emit(live));
-    }
-  }
-
-  /** The live document of `path` opened as `contentType` (any type when omitted). */
-  private _find(
-    path: string,
-    contentType?: Contents.ContentType
-  ): ILiveDocument | undefined {
-    const type = contentType === undefined ? undefined : documentTypeOf(contentType);
-    return this._byPath
-      .get(path)
-      ?.find(live => type === undefined || live.type === type);
-  }
-
-  private _forget(live: ILiveDocument): void {
-    this._connections.get(live.model)?.dispose();
-    this._connections.delete(live.model);
-    this._byModel.delete(live.model);
-    const others = (this._byPath.get(live.path) ?? []).filter(d => d !== live);
-    if (others.length > 0) {
-      this._byPath.set(live.path, others);
-    } else {
-      this._byPath.delete(live.path);
-    }
+    this._documents
+      .move(from, to)
+      .forEach(live => this._documentChanged.emit(live));
   }
 
   private _onState(live: ILiveDocument, state: ConnectionState): void {
@@ -395,7 +326,7 @@ export class CollabContentProvider implements IContentProvider {
       });
     }
     if (state.status === 'stale') {
-      const connection = this._connections.get(live.model);
+      const connection = this._documents.connectionOf(live.model);
       this._documentStale.emit({
         path: live.path,
         type: live.type,
@@ -475,7 +406,7 @@ export class CollabContentProvider implements IContentProvider {
     options: Contents.IFetchOptions
   ): Promise<Contents.IModel> {
     const model = await this._drive.get(live.path, restOptions(options));
-    const connection = this._connections.get(live.model);
+    const connection = this._documents.connectionOf(live.model);
     const synced =
       connection?.state.status === 'connected' && connection.state.synced;
     if (synced && options.hash && model.hash !== this._hashes.get(live)) {
@@ -495,13 +426,7 @@ export class CollabContentProvider implements IContentProvider {
     ICollabContentProviderOptions['openSession']
   >;
   private readonly _connect: NonNullable<ICollabContentProviderOptions['connect']>;
-  /** The live documents of each path: a notebook may be open as a file too. */
-  private readonly _byPath = new Map<string, ILiveDocument[]>();
-  private readonly _byModel = new Map<YDocument<DocumentChange>, ILiveDocument>();
-  private readonly _connections = new Map<
-    YDocument<DocumentChange>,
-    IDocumentConnection
-  >();
+  private readonly _documents = new LiveDocuments();
   /** The last hash each live document's context was given. */
   private readonly _hashes = new WeakMap<ILiveDocument, string | undefined>();
   private _isDisposed = false;

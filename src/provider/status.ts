@@ -9,7 +9,8 @@ import { Awareness } from 'y-protocols/awareness';
 import { ConnectionState } from '../connection';
 import { readUser } from '../cursors/model';
 import { HeadCount } from '../presence/head-count';
-import { CollabContentProvider, ILiveDocument } from './provider';
+import { ILiveDocument } from './live-documents';
+import { CollabContentProvider } from './provider';
 
 /**
  * The words for a connection state, as shown in the status bar.
