@@ -32,7 +32,7 @@ from jupyter_collab import documents
 from jupyter_collab.disk import ContentsFiles
 from jupyter_collab.errors import StaleEpoch
 from jupyter_collab.rooms import Room, RoomRegistry
-from jupyter_collab.store import HistoryStore
+from jupyter_collab.store import Store
 
 from .fakes import FakeClock, Peer, settle
 
@@ -69,6 +69,7 @@ class Collaboration(RuleBasedStateMachine):
         self.loop = asyncio.new_event_loop()
         self.clock = FakeClock()
         self.peers = [Peer("notebook", f"user{i}") for i in range(CLIENTS)]
+        self.store: Store | None = None
         self.registry: RoomRegistry | None = None
         self.room: Room | None = None
 
@@ -76,11 +77,12 @@ class Collaboration(RuleBasedStateMachine):
         return self.loop.run_until_complete(coro)
 
     async def _start(self) -> None:
-        store = HistoryStore(self.db, write_interval_seconds=0.001)
-        await store.open()
+        self.store = Store(self.db, write_interval_seconds=0.001)
+        await self.store.open()
         files = ContentsFiles(FileContentsManager(root_dir=str(self.root)))
         self.registry = RoomRegistry(
-            store=store,
+            history=self.store.history,
+            locks=self.store.locks,
             files=files,
             root=str(self.root),
             clock=self.clock,
@@ -103,7 +105,8 @@ class Collaboration(RuleBasedStateMachine):
         try:
             if self.registry is not None:
                 self.run(self.registry.close_all())
-                self.run(self.registry.store.close())
+                assert self.store is not None
+                self.run(self.store.close())
         finally:
             self.loop.close()
             self.tmp.cleanup()
@@ -217,7 +220,8 @@ class Collaboration(RuleBasedStateMachine):
             peer.channel = None  # the socket died with the server
         assert self.registry is not None
         self.run(self.registry.close_all())
-        self.run(self.registry.store.close())
+        assert self.store is not None
+        self.run(self.store.close())
         self.run(self._start())
         self.run(self._room())
 
@@ -226,15 +230,14 @@ class Collaboration(RuleBasedStateMachine):
         """SIGKILL: nothing saved, queued history writes lost (a batch in flight lands)."""
         for peer in self.peers:
             peer.channel = None
-        assert self.registry is not None
-        store = self.registry.store
-        if store._timer is not None:
-            store._timer.cancel()
-        if store._inflight is not None:
-            self.run(asyncio.wait([store._inflight]))
-        store._queue.clear()
-        self.run(store._run(store._close_sync))
-        store._executor.shutdown()
+        assert self.registry is not None and self.store is not None
+        writes = self.store.history._writes  # noqa: SLF001 (a kill loses what is queued)
+        if writes._timer is not None:
+            writes._timer.cancel()
+        if writes._inflight is not None:
+            self.run(asyncio.wait([writes._inflight]))
+        writes._queue.clear()
+        self.run(self.store.worker.close())  # no flush: a batch in flight lands, no more
         for room in list(self.registry.rooms.values()):
             self.run(room.close())
         self.run(self._start())
@@ -263,7 +266,8 @@ class Collaboration(RuleBasedStateMachine):
         for peer in self.peers:
             assert peer.content() == expected
         assert self.registry is not None
-        history = self.run(self.registry.store.load(room.doc_id))
+        assert self.store is not None
+        history = self.run(self.store.history.load(room.doc_id))
         rebuilt = documents.read(
             "notebook", documents.wrap("notebook", documents.doc_from_updates(history.updates))
         )
