@@ -28,12 +28,13 @@ sys.path[:0] = [str(HERE.parent), str(HERE)]
 
 from notebooks import write_notebook  # noqa: E402
 
+from jupyter_collab.access import AccessControl  # noqa: E402
 from jupyter_collab.disk import ContentsFiles  # noqa: E402
 from jupyter_collab.errors import PermissionDenied  # noqa: E402
 from jupyter_collab.permissions import Role  # noqa: E402
 from jupyter_collab.protocol import encode_sync_step2, encode_sync_update  # noqa: E402
 from jupyter_collab.rooms import Identity, RoomRegistry  # noqa: E402
-from jupyter_collab.store import HistoryStore  # noqa: E402
+from jupyter_collab.store import Store  # noqa: E402
 
 
 class Sink:
@@ -57,27 +58,30 @@ async def measure(n_cells: int, tmp: Path) -> dict[str, float]:
 
     root = tmp / f"root{n_cells}"
     write_notebook(root / "nb.ipynb", n_cells)
-    store = HistoryStore(tmp / f"h{n_cells}.sqlite")
+    store = Store(tmp / f"h{n_cells}.sqlite")
     await store.open()
     registry = RoomRegistry(
-        store=store,
+        history=store.history,
+        locks=store.locks,
         files=ContentsFiles(FileContentsManager(root_dir=str(root))),
         root=str(root),
+        access=AccessControl(store.access, str(root), owners=None, default_role=None),
+        can_execute=lambda username, role: True,
         save_delay_seconds=None,
         idle_timeout_seconds=None,
         disk_poll_interval_seconds=None,
     )
     room = await registry.open_session("nb.ipynb", "notebook")
     editor, viewer = Sink(), Sink()
-    room.join(editor, Identity("alice"), room.epoch, Role.EDITOR)
-    room.join(viewer, Identity("bob"), room.epoch, Role.VIEWER)
+    room.join(editor, Identity("alice"), room.epoch, Role.EDITOR, may_run=True)
+    room.join(viewer, Identity("bob"), room.epoch, Role.VIEWER, may_run=False)
 
     # 1000 deletions, so that every reconnect carries a real delete set
     source = room.ydoc.ycells[0]["source"]
     for _ in range(1000):
         source.insert(0, "ab")
         del source[0:1]
-    room._commit("alice", "client")  # noqa: SLF001 (a bench drives the room directly)
+    room.commit("alice", "client")
 
     def replica_typing(n: int) -> tuple[Doc, list[bytes]]:
         replica: Doc = Doc()

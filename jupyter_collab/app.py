@@ -25,24 +25,10 @@ from .disk import ContentsFiles
 from .handlers import route_table
 from .handlers.websocket import fanout_frames
 from .permissions import Role
-from .rooms import RoomRegistry
-from .store import HistoryRepository, LockRepository, Store
+from .rooms import LocalRelay, RoomRegistry
+from .store import Store
 
 CONTENTS_SCHEMA = "https://events.jupyter.org/jupyter_server/contents_service/v1"
-
-
-class _HistoryWithLocks:
-    """TEMPORARY (issue 10), remove with rooms.py: its ``RoomRegistry(store=...)`` wants
-    the history and the cell locks on one object. Once the rooms package lands, pass
-    ``history=self.store.history, locks=self.store.locks`` instead and delete this."""
-
-    def __init__(self, history: HistoryRepository, locks: LockRepository) -> None:
-        self._history = history
-        self.set_lock = locks.set_lock
-        self.locks = locks.locks
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._history, name)
 
 
 class CollabApp(ExtensionApp):
@@ -243,10 +229,11 @@ class CollabApp(ExtensionApp):
             default_role=None if self.default_role is None else Role.parse(self.default_role),
         )
         self.registry = RoomRegistry(
-            store=_HistoryWithLocks(self.store.history, self.store.locks),  # issue 10: temporary
+            history=self.store.history,
+            locks=self.store.locks,
             files=ContentsFiles(self.serverapp.contents_manager),
             root=root,
-            fanout=fanout_frames,
+            relay=LocalRelay(fanout_frames),
             save_delay_seconds=self.save_delay_seconds,
             save_max_delay_seconds=self.save_max_delay_seconds,
             idle_timeout_seconds=self.room_idle_timeout_seconds,

@@ -11,6 +11,7 @@ from typing import Any
 from pycrdt import Doc, TransactionEvent
 
 from jupyter_collab import documents
+from jupyter_collab.permissions import Role
 from jupyter_collab.protocol import (
     AwarenessMessage,
     EventMessage,
@@ -54,9 +55,13 @@ class FakeChannel:
 class Peer:
     """One collaborator's replica, connected to a room by explicit delivery."""
 
-    def __init__(self, kind: str, username: str) -> None:
+    def __init__(
+        self, kind: str, username: str, role: Role = Role.OWNER, *, may_run: bool = True
+    ) -> None:
         self.kind = kind
         self.identity = Identity(username=username)
+        self.role = role  # what the room admits it as (tests that need less say so)
+        self.may_run = may_run
         self.doc = Doc()
         self.ydoc = documents.wrap(kind, self.doc)
         self.channel: FakeChannel | None = None
@@ -81,7 +86,8 @@ class Peer:
         self.channel = FakeChannel()
         self.room = room
         self.to_room = [encode_sync_step1(self.doc.get_state())]
-        room.join(self.channel, self.identity, room.epoch if epoch is None else epoch)
+        epoch = room.epoch if epoch is None else epoch
+        room.join(self.channel, self.identity, epoch, self.role, may_run=self.may_run)
 
     def disconnect(self) -> None:
         if self.room is not None and self.channel is not None:

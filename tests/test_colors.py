@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from jupyter_collab.colors import PALETTE, ColorBook
+from jupyter_collab.permissions import Role
 from jupyter_collab.protocol import AwarenessEntry, encode_awareness, encode_awareness_update
 
 from .fakes import FakeChannel, Peer, settle
@@ -134,5 +135,5 @@ async def test_a_person_keeps_their_colour_from_another_document_when_it_is_free
         bobs = a.colors.of("bob")
         assert bobs is not None and bobs != a.colors.of("alice")
 
-        b.join(FakeChannel(), Peer("notebook", "bob").identity, b.epoch)
+        b.join(FakeChannel(), Peer("notebook", "bob").identity, b.epoch, Role.OWNER, may_run=True)
         assert b.colors.of("bob") == bobs  # not the first free colour: the one he has

@@ -29,6 +29,7 @@ from jupyter_server.services.contents.filemanager import FileContentsManager
 from pycrdt import Text
 
 from jupyter_collab import documents
+from jupyter_collab.access import AccessControl
 from jupyter_collab.disk import ContentsFiles
 from jupyter_collab.errors import StaleEpoch
 from jupyter_collab.rooms import Room, RoomRegistry
@@ -85,6 +86,8 @@ class Collaboration(RuleBasedStateMachine):
             locks=self.store.locks,
             files=files,
             root=str(self.root),
+            access=AccessControl(self.store.access, str(self.root), owners=None, default_role=None),
+            can_execute=lambda username, role: True,
             clock=self.clock,
             save_delay_seconds=None,
             idle_timeout_seconds=0.0,

@@ -32,7 +32,7 @@ def join(room: Room, username: str, role: Role) -> Peer:
 async def lock(room: Room, owner: Peer, cell_id: str, locked: bool = True) -> None:
     owner.to_room.append(encode_event({"type": "lock", "cell": cell_id, "locked": locked}))
     settle(owner)
-    await room.store.flush()
+    await room.history.flush()
     for task in list(room._tasks):  # noqa: SLF001 (await the spawned store write)
         await task
     settle(owner)
@@ -60,7 +60,7 @@ async def test_an_owner_locks_a_cell_and_everyone_learns_it(root, tmp_path, cloc
         settle(bob)
 
         assert {"type": "locks", "cells": ["cell-0"]} in bob.events
-        assert await registry.store.locks(room.doc_id) == {"cell-0"}
+        assert await registry.lock_records.locks(room.doc_id) == {"cell-0"}
         late = join(room, "carol", Role.EDITOR)
         assert {"type": "locks", "cells": ["cell-0"]} in late.events
 

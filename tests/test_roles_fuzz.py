@@ -68,7 +68,7 @@ async def test_no_message_sequence_from_a_reader_changes_the_document(root, tmp_
         owner.connect(room)
         settle(owner)
         before = room.content()
-        rows = registry.store.last_seq(room.doc_id)
+        rows = registry.history.last_seq(room.doc_id)
 
         @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
         @given(
@@ -99,6 +99,6 @@ async def test_no_message_sequence_from_a_reader_changes_the_document(root, tmp_
 
         reader_session()
 
-        assert registry.store.last_seq(room.doc_id) == rows
+        assert registry.history.last_seq(room.doc_id) == rows
         settle(owner)
         assert owner.content() == before

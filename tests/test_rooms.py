@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 from jupyter_server.services.contents.filemanager import FileContentsManager
 
+from jupyter_collab.access import AccessControl
 from jupyter_collab.disk import ContentsFiles
 from jupyter_collab.errors import Conflict, ProtocolError, RoomNotFound, StaleEpoch
+from jupyter_collab.permissions import Role
 from jupyter_collab.protocol import (
     AwarenessEntry,
     encode_awareness,
@@ -23,7 +25,7 @@ from jupyter_collab.protocol import (
     encode_sync_update,
 )
 from jupyter_collab.rooms import Room, RoomRegistry
-from jupyter_collab.store import HistoryStore
+from jupyter_collab.store import Store
 
 from .fakes import FakeClock, Peer, settle
 
@@ -53,8 +55,10 @@ def make_notebook(*sources: str) -> dict[str, Any]:
 async def running(
     root: Path, db: Path, clock: FakeClock, **kwargs: Any
 ) -> AsyncIterator[RoomRegistry]:
-    store = HistoryStore(db, write_interval_seconds=0.001, busy_timeout_seconds=0.2)
+    store = Store(db, write_interval_seconds=0.001, busy_timeout_seconds=0.2)
     await store.open()
+    # the server's own users own everything (owners=None), as with a plain token login
+    access = AccessControl(store.access, str(root), owners=None, default_role=None)
     options: dict[str, Any] = {
         "save_delay_seconds": None,
         "idle_timeout_seconds": 30.0,
@@ -62,9 +66,12 @@ async def running(
     }
     options.update(kwargs)
     registry = RoomRegistry(
-        store=store,
+        history=store.history,
+        locks=store.locks,
         files=ContentsFiles(FileContentsManager(root_dir=str(root))),
         root=str(root),
+        access=access,
+        can_execute=lambda username, role: True,
         clock=clock,
         **options,
     )
@@ -126,12 +133,12 @@ async def test_accepted_updates_are_stored_with_their_author_and_client_id(root,
         type_into(bob, 0, 0, "b")
         settle(alice, bob)
 
-        rows = await registry.store.update_rows(room.doc_id)
+        rows = await registry.history.update_rows(room.doc_id)
         assert {(r["author"], r["origin"]) for r in rows} == {
             ("alice", "client"),
             ("bob", "client"),
         }
-        authors = await registry.store.client_authors(room.doc_id)
+        authors = await registry.history.client_authors(room.doc_id)
         assert authors[alice.doc.client_id] == "alice"
         assert authors[bob.doc.client_id] == "bob"
 
@@ -150,7 +157,7 @@ async def test_a_restarted_server_loads_the_room_from_the_store_in_a_few_rows(
 
     async with running(root, tmp_path / "h.db", clock) as registry:
         room = await registry.open_session("a.ipynb", "notebook")
-        history = await registry.store.load(room.doc_id)
+        history = await registry.history.load(room.doc_id)
         assert room.epoch == epoch
         assert room.content()["cells"][0]["source"] == "x" + "y" * 200
         assert history.rows <= 3  # snapshot + coalesced rows, not 200 replays
@@ -207,7 +214,7 @@ async def test_an_outside_edit_is_merged_as_the_disk_author_and_unsaved_edits_su
         expected = "line one (alice)\nline two\nline three\nline four (git pull)\n"
         assert str(text) == expected
         assert (root / "t.py").read_text() == expected
-        rows = await registry.store.update_rows(room.doc_id)
+        rows = await registry.history.update_rows(room.doc_id)
         assert "disk" in {r["author"] for r in rows}
 
 
@@ -266,7 +273,7 @@ async def test_a_room_whose_store_write_fails_is_kept_and_retried(root, tmp_path
             blocker.execute("ROLLBACK")
             blocker.close()
 
-        await registry.store.flush(attempts=3)
+        await registry.history.flush(attempts=3)
         assert room.durable
         assert await registry.evict_idle() == [room.doc_id]
 
@@ -298,13 +305,13 @@ async def test_a_rejected_update_leaves_the_room_and_others_untouched(root, tmp_
         room = await registry.open_session("a.ipynb", "notebook")
         alice, bob = joined(room, "alice", "bob")
         before = room.doc.get_update()
-        seq = registry.store.last_seq(room.doc_id)
+        seq = registry.history.last_seq(room.doc_id)
 
         with pytest.raises(ProtocolError):
             room.receive(alice.channel, encode_sync_update(b"\x05\xff\xff\xff"))
 
         assert room.doc.get_update() == before
-        assert registry.store.last_seq(room.doc_id) == seq
+        assert registry.history.last_seq(room.doc_id) == seq
         assert bob.channel.outbox == []
 
 
@@ -384,7 +391,7 @@ async def test_arbitrary_bytes_from_a_client_never_change_the_document(root, tmp
         room = await registry.open_session("a.ipynb", "notebook")
         (witness,) = joined(room, "alice")
         before = room.content()
-        seq = registry.store.last_seq(room.doc_id)
+        seq = registry.history.last_seq(room.doc_id)
 
         @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
         @given(
@@ -395,7 +402,7 @@ async def test_arbitrary_bytes_from_a_client_never_change_the_document(root, tmp
         )
         def feed(data: bytes) -> None:
             channel = FakeChannel()
-            room.join(channel, Identity("mallory"), room.epoch)
+            room.join(channel, Identity("mallory"), room.epoch, Role.OWNER, may_run=True)
             try:
                 room.receive(channel, data)
             except ProtocolError:
@@ -405,7 +412,7 @@ async def test_arbitrary_bytes_from_a_client_never_change_the_document(root, tmp
             assert room.content() == before
 
         feed()
-        assert registry.store.last_seq(room.doc_id) == seq
+        assert registry.history.last_seq(room.doc_id) == seq
         settle(witness)
         assert witness.content() == before
 
@@ -463,7 +470,7 @@ async def test_the_build_client_id_never_writes_after_the_build(root, tmp_path, 
         (root / "t.py").write_text("a\nb\n")
         await room.check_disk()  # a server-side edit, by the disk author
 
-        rows = await registry.store.update_rows(room.doc_id)
+        rows = await registry.history.update_rows(room.doc_id)
         assert room.doc.client_id != BUILD_CLIENT_ID
         assert all(BUILD_CLIENT_ID not in json.loads(r["client_ids"]) for r in rows)
         assert [r["author"] for r in rows] == ["disk"]
@@ -512,7 +519,7 @@ async def test_an_id_that_wrote_to_the_document_is_never_claimed_by_someone_else
         alice.ydoc.ycells[0]["source"].insert(1, "y")
         settle(alice)
         alice.disconnect()
-        await registry.store.flush()
+        await registry.history.flush()
         assert await registry.evict(room)
         room = await registry.get_room(room.doc_id)  # loaded again from the store
 
