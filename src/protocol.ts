@@ -16,7 +16,8 @@ export type MessageKind = (typeof MessageKind)[keyof typeof MessageKind];
 /**
  * Websocket close codes the server uses (4000 + the matching HTTP status).
  *
- * Mirrors jupyter_collab/protocol.py; change both (and docs/PROTOCOL.md) together.
+ * Mirrors `CloseCode` in jupyter_collab/close_codes.py (re-exported by protocol.py);
+ * change both (and docs/PROTOCOL.md) together.
  */
 export const CloseCode = {
   BAD_MESSAGE: 4400,
@@ -32,12 +33,18 @@ export const CloseCode = {
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
 /**
- * The standard websocket close codes this client uses itself (RFC 6455, 7.4.1). The
- * server's own codes are `CloseCode`.
+ * The standard websocket close codes (RFC 6455, section 7.4.1) that jupyter-collab sends
+ * or reads; our own are `CloseCode`.
+ *
+ * Mirrors `StandardCloseCode` in jupyter_collab/close_codes.py; change both together.
  */
 export const StandardCloseCode = {
-  /** The connection did its job: closed on purpose by its owner. */
-  NORMAL: 1000
+  /** Closed on purpose by its owner (this client disposing a connection). */
+  NORMAL: 1000,
+  /** The server is shutting down; clients reconnect. */
+  GOING_AWAY: 1001,
+  /** A message over the server's size limit (tornado's code). */
+  TOO_BIG: 1009
 } as const;
 
 export type StandardCloseCode =
