@@ -10,20 +10,21 @@ import gc
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.utils import ensure_async
 from traitlets import Bool, Float, Int, List, TraitError, Unicode, default, validate
 
-from . import gate
+from . import server_hooks
 from .access import AccessControl
-from .authorizer import CollabAuthorizer, filter_listings
-from .authorizer import install as install_authorizer
+from .authorizer import CollabAuthorizer, visible_listing
 from .disk import ContentsFiles
+from .gate import Gate, TokenScrub, credentials, edits_somewhere, non_owner_page_config
 from .handlers import route_table
 from .handlers.websocket import fanout_frames
+from .paths import canonical_path
 from .permissions import Role
 from .rooms import LocalRelay, RoomRegistry
 from .store import Store
@@ -243,12 +244,22 @@ class CollabApp(ExtensionApp):
             can_execute=self.can_execute,
         )
         self.access.on_change(self.registry.refresh_roles)
-        self.gate = gate.install(self.serverapp, self, govern=self.govern_rest_api)
+        self.gate = Gate(self, govern=self.govern_rest_api)
         self.access.on_change(self.gate.access_changed)  # after the rooms: they say why
-        filter_listings(self.serverapp.contents_manager)
+        # every wrapper of a jupyter_server part is in server_hooks.py
+        server_hooks.wrap_get_user(self.serverapp.identity_provider, self.gate.identify)
+        TokenScrub.secrets = credentials(self.serverapp)
+        server_hooks.add_output_transform(self.serverapp.web_app, TokenScrub)
+        server_hooks.wrap_page_config_hook(self.serverapp.web_app, non_owner_page_config)
+        server_hooks.filter_contents_listings(self.serverapp.contents_manager, visible_listing)
         if self.govern_rest_api:
+            front = CollabAuthorizer(
+                self, parent=self.serverapp, identity_provider=self.serverapp.identity_provider
+            )
             # ExtensionApp copies these settings over the web app's after this method
-            self.settings["authorizer"] = install_authorizer(self.serverapp)
+            self.settings["authorizer"] = server_hooks.put_authorizer_in_front(
+                self.serverapp, front
+            )
         self.rest_guarded = isinstance(self.serverapp.authorizer, CollabAuthorizer)
         if not self.rest_guarded:
             self.log.warning(
@@ -280,7 +291,7 @@ class CollabApp(ExtensionApp):
     async def _start(self) -> None:
         assert self.serverapp is not None
         # again now that every extension has loaded: JupyterHub's sets its own hook
-        gate.install_page_config_hook(self.serverapp.web_app)
+        server_hooks.wrap_page_config_hook(self.serverapp.web_app, non_owner_page_config)
         await self.store.open()
         await self.access.load()
         self.registry.start()
@@ -300,7 +311,7 @@ class CollabApp(ExtensionApp):
         """Whether this person may start kernels at all (the REST side of ``can_execute``)."""
         if self.access.is_owner(username):
             return True
-        return bool(self.editors_can_execute) and await gate.edits_somewhere(self.access, username)
+        return bool(self.editors_can_execute) and await edits_somewhere(self.access, username)
 
     def canonical_path(self, raw: str) -> str:
         """``paths.canonical_path`` on this server's root and ContentsManager.
@@ -308,7 +319,10 @@ class CollabApp(ExtensionApp):
         Raises:
             PermissionDenied: the path leaves the root or names a hidden file.
         """
-        return self.gate.canonical(raw)
+        assert self.serverapp is not None
+        manager = self.serverapp.contents_manager
+        allow_hidden = bool(getattr(manager, "allow_hidden", False))
+        return canonical_path(self.root, raw, allow_hidden=allow_hidden)
 
     async def contents_exists(self, path: str) -> bool:
         """Whether ``path`` is a file or folder of this server (what a link may share)."""
@@ -348,3 +362,10 @@ class CollabApp(ExtensionApp):
             await self.store.close()
         else:
             self._ready.cancel()
+
+
+if TYPE_CHECKING:  # mypy checks here that the edge gets what it uses (services.py)
+    from .services import Access, Services
+
+    _services: type[Services] = CollabApp
+    _access: type[Access] = AccessControl

@@ -3,7 +3,7 @@
 For hub operators and anyone reviewing a deployment: builds the server as your
 configuration builds it (every installed extension, your ``jupyter_server_config``),
 without starting it, and prints each route of its route table with what non-owners may
-do there (from ``gate.ALLOWLIST``) or ``refused``. A route an extension adds that is not
+do there (from ``allowlist.ALLOWLIST``) or ``refused``. A route an extension adds that is not
 on the allowlist is refused to non-owners; this shows it before anyone asks.
 
     python -m jupyter_collab.audit [--json] [any ServerApp option, e.g. --ServerApp.root_dir=...]
@@ -16,7 +16,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from .gate import ALLOWLIST, handler_name
+from .allowlist import ALLOWLIST, handler_name
 
 
 def routes(web_app: Any) -> Iterator[tuple[str, str]]:

@@ -14,28 +14,35 @@ one notebook would hand over the whole server. Owners keep every right. Everyone
 - jupyter-collab's own handlers check roles themselves, per document and per message.
 
 Installed by the extension itself in front of whatever authorizer the server has
-(``install``; ``CollabApp.govern_rest_api``): jupyter_server reads only
-``jpserver_extensions`` from an extension's ``jupyter_server_config.d`` file, so an
-``authorizer_class`` there would be ignored.
+(``server_hooks.put_authorizer_in_front``; ``CollabApp.govern_rest_api``), with
+``visible_listing`` on the contents manager (``server_hooks.filter_contents_listings``):
+jupyter_server reads only ``jpserver_extensions`` from an extension's
+``jupyter_server_config.d`` file, so an ``authorizer_class`` there would be ignored.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jupyter_server.auth.authorizer import Authorizer
 from jupyter_server.utils import ensure_async
+from tornado import web
 
 from .errors import PermissionDenied
 from .gate import granted_paths, has_role_below, url_path
 from .permissions import Action, allows
 
+if TYPE_CHECKING:
+    from jupyter_server.auth.identity import User
+    from jupyter_server.base.handlers import JupyterHandler
+
+    from .services import Access, Services
+
 # Which entries of a folder listing the current request may see (None: all). Set by the
-# authorizer on every contents request, read by the contents manager wrapper below.
+# authorizer on every contents request, read by ``visible_listing`` below.
 LISTING_FILTER: contextvars.ContextVar[Callable[[str], bool] | None] = contextvars.ContextVar(
     "jupyter_collab_listing_filter", default=None
 )
@@ -51,11 +58,19 @@ class CollabAuthorizer(Authorizer):
 
     ``inner`` is the authorizer the deployment configured (JupyterHub's, a custom one,
     or the default that allows everything): a request passes only if both agree.
+    Built by the extension with its ``services``; jupyter_server cannot build one
+    itself (as an ``authorizer_class``), since it would not know the roles.
     """
 
     inner: Authorizer | None = None
 
-    async def is_authorized(self, handler: Any, user: Any, action: str, resource: str) -> bool:
+    def __init__(self, services: Services, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.services = services
+
+    async def is_authorized(
+        self, handler: JupyterHandler, user: User, action: str, resource: str
+    ) -> bool:
         LISTING_FILTER.set(None)  # every request starts unfiltered
         if not await self._ours(handler, user, action, resource):
             return False
@@ -63,27 +78,27 @@ class CollabAuthorizer(Authorizer):
             return True
         return bool(await ensure_async(self.inner.is_authorized(handler, user, action, resource)))
 
-    async def _ours(self, handler: Any, user: Any, action: str, resource: str) -> bool:
-        collab = _collab_app(self)
-        if collab is None or getattr(handler, "collab", None) is not None:
-            return True  # not loaded yet, or one of ours: it checks roles itself
-        await collab.ready()  # the store (memberships) opens with the first request
-        access = collab.access
+    async def _ours(self, handler: JupyterHandler, user: User, action: str, resource: str) -> bool:
+        services = self.services
+        if getattr(handler, "collab", None) is services:
+            return True  # one of ours (given these services): it checks roles itself
+        await services.ready()  # the store (memberships) opens with the first request
+        access = services.access
         username = user.username
         if access.is_owner(username):
             return True
         if resource in _NEVER:
             return False
         if resource in _EXECUTE:
-            return bool(await collab.can_execute_somewhere(username))
+            return await services.can_execute_somewhere(username)
         if resource != "contents":
             return action == "read"
         try:
-            path = collab.canonical_path(url_path(handler))
+            path = services.canonical_path(url_path(handler))
         except PermissionDenied as err:
             log.info("%s may not %s %s: %s", username, action, handler.request.path, err)
             return False
-        method = handler.request.method.upper()
+        method = (handler.request.method or "").upper()
         if method in ("PATCH", "DELETE") or (method == "POST" and action == "write"):
             needed = Action.MANAGE  # rename, delete, copy or new file in a folder
             if method == "POST" and await _is_folder(handler, path):
@@ -105,68 +120,26 @@ class CollabAuthorizer(Authorizer):
         return False
 
 
-def _collab_app(authorizer: Authorizer) -> Any:
-    serverapp = authorizer.parent
-    manager = getattr(serverapp, "extension_manager", None)
-    extension = manager.extensions.get("jupyter_collab") if manager is not None else None
-    if extension is None:
-        return None
-    app = extension.extension_points["jupyter_collab"].app
-    return app if getattr(app, "access", None) is not None else None
-
-
-async def _is_folder(handler: Any, path: str) -> bool:
+async def _is_folder(handler: web.RequestHandler, path: str) -> bool:
     contents_manager = handler.settings.get("contents_manager")
     if contents_manager is None:
         return False
     return bool(await ensure_async(contents_manager.dir_exists(path)))
 
 
-def _reachable(access: Any, username: str, entry: str) -> bool:
+def _reachable(access: Access, username: str, entry: str) -> bool:
     """Whether a listed entry is shown: a role on it, or a granted path inside it."""
     if access.role_now(username, entry) is not None:
         return True
     return any(path.startswith(entry + "/") for path in granted_paths(access, username))
 
 
-def filter_listings(contents_manager: Any) -> None:
-    """Wrap ``contents_manager.get`` so folder listings hold only what the current
-    request may reach (``LISTING_FILTER``); files and other callers are unaffected."""
-    if getattr(contents_manager, "_collab_filtered", False):
-        return
-    inner = contents_manager.get
-
-    def keep(model: Any) -> Any:
-        visible = LISTING_FILTER.get()
-        if visible is None or not isinstance(model, dict) or model.get("type") != "directory":
-            return model
-        if isinstance(model.get("content"), list):
-            model["content"] = [e for e in model["content"] if visible(e.get("path", ""))]
+def visible_listing(model: dict[str, Any]) -> dict[str, Any]:
+    """A contents model with a folder listing cut to what the current request may reach
+    (``LISTING_FILTER``); files, other callers and owners get it unchanged."""
+    visible = LISTING_FILTER.get()
+    if visible is None or not isinstance(model, dict) or model.get("type") != "directory":
         return model
-
-    if asyncio.iscoroutinefunction(inner):
-
-        async def get_async(*args: Any, **kwargs: Any) -> Any:
-            return keep(await inner(*args, **kwargs))
-
-        contents_manager.get = get_async
-    else:
-
-        def get_sync(*args: Any, **kwargs: Any) -> Any:
-            return keep(inner(*args, **kwargs))
-
-        contents_manager.get = get_sync
-    contents_manager._collab_filtered = True
-
-
-def install(serverapp: Any) -> CollabAuthorizer:
-    """Put a ``CollabAuthorizer`` in front of the server's authorizer (once)."""
-    current = serverapp.authorizer
-    if isinstance(current, CollabAuthorizer):
-        return current
-    wrapped = CollabAuthorizer(parent=serverapp, identity_provider=serverapp.identity_provider)
-    wrapped.inner = current
-    serverapp.authorizer = wrapped
-    if getattr(serverapp, "web_app", None) is not None:
-        serverapp.web_app.settings["authorizer"] = wrapped  # what handlers read
-    return wrapped
+    if isinstance(model.get("content"), list):
+        model["content"] = [e for e in model["content"] if visible(e.get("path", ""))]
+    return model

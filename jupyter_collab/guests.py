@@ -3,7 +3,8 @@
 Opening ``{base_url}collab/join/<token>`` asks for a display name, then sets a signed
 cookie (the server's cookie secret) naming the guest, the link and the cookie's expiry.
 The server's identity provider, whatever it is (token, password, JupyterHub), is asked
-only when a request carries no valid guest cookie (``gate.install`` wraps its ``get_user``).
+only when a request carries no valid guest cookie (``gate.Gate.identify`` asks this module
+first).
 A guest's username is ``guest:<link id>:<guest id>``; their only role is the link's, on
 the link's path, while the link is active (``access.AccessControl.role_now``).
 """
@@ -16,14 +17,18 @@ import json
 import logging
 import secrets
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING
 
 from jupyter_server.auth.decorator import allow_unauthenticated
 from jupyter_server.auth.identity import User
 from jupyter_server.base.handlers import JupyterHandler
 from tornado import web
 
-from .access import GUEST_PREFIX, AccessControl, guest_link_id
+from .access import GUEST_PREFIX, guest_link_id
+
+if TYPE_CHECKING:
+    from .permissions import ShareLink
+    from .services import Access, Services
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +37,7 @@ MAX_NAME = 60
 _PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#e377c2")
 
 
-def guest_user(handler: Any, access: AccessControl) -> User | None:
+def guest_user(handler: web.RequestHandler, access: Access) -> User | None:
     """The guest a request comes from, or ``None`` (no, forged, expired or revoked)."""
     raw = handler.get_secure_cookie(COOKIE, max_age_days=31)
     if not raw:
@@ -126,10 +131,10 @@ class JoinHandler(JupyterHandler):
     whoever shared it, nothing more.
     """
 
-    def initialize(self, collab: Any) -> None:
+    def initialize(self, collab: Services) -> None:
         self.collab = collab
 
-    async def _link(self, token: str) -> Any:
+    async def _link(self, token: str) -> ShareLink:
         await self.collab.ready()
         link = self.collab.access.link_for_token(token)
         if link is None:
@@ -169,7 +174,7 @@ class JoinHandler(JupyterHandler):
         log.info("a guest named %r joined through share link %s", name, link.link_id)
         self.redirect(f"{self.base_url}lab/tree/{link.path}")
 
-    def _page(self, link: Any, error: str = "") -> None:
+    def _page(self, link: ShareLink, error: str = "") -> None:
         label = f'<p class="label">{html.escape(link.label)}</p>' if link.label else ""
         self.set_header("Content-Type", "text/html; charset=utf-8")
         self.finish(

@@ -3,7 +3,9 @@ and translate domain errors into close codes and JSON errors."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+from tornado import web
 
 from ..guests import JoinHandler
 from .links import LinksHandler
@@ -12,9 +14,15 @@ from .presence import PresenceWebSocketHandler
 from .session import SessionHandler
 from .websocket import RoomWebSocketHandler
 
+if TYPE_CHECKING:
+    from ..services import Services
 
-def route_table(collab: Any) -> list[tuple[str, Any, dict[str, Any]]]:
-    """Routes relative to the server's base_url (ExtensionApp prepends it)."""
+
+def route_table(
+    collab: Services,
+) -> list[tuple[str, type[web.RequestHandler], dict[str, Services]]]:
+    """Routes relative to the server's base_url (ExtensionApp prepends it); every
+    handler gets ``collab``, the services the edge may use."""
     kwargs = {"collab": collab}
     return [
         (r"/api/collab/session/(.*)", SessionHandler, kwargs),

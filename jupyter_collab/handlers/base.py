@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from tornado import web
 
 from ..errors import PermissionDenied
 
+if TYPE_CHECKING:
+    from ..services import Services
 
-def canonical_or_403(collab: Any, raw: str) -> str:
+
+def canonical_or_403(collab: Services, raw: str) -> str:
     """The path ``raw`` names once resolved as the ContentsManager resolves it
     (``CollabApp.canonical_path``); 403 when it leaves the root or names a hidden file."""
     try:
-        return str(collab.canonical_path(raw))
+        return collab.canonical_path(raw)
     except PermissionDenied as err:
         raise web.HTTPError(err.http_status, str(err)) from err

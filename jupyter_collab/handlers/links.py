@@ -10,7 +10,7 @@ connections are closed.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
@@ -18,6 +18,9 @@ from tornado import web
 
 from ..permissions import Action, Role, ShareLink, allows, parse_link_label
 from .base import canonical_or_403
+
+if TYPE_CHECKING:
+    from ..services import Services
 
 
 def link_json(link: ShareLink, base_url: str, now: float) -> dict[str, Any]:
@@ -73,7 +76,7 @@ class LinksHandler(APIHandler):
 
     auth_resource = "contents"
 
-    def initialize(self, collab: Any) -> None:
+    def initialize(self, collab: Services) -> None:
         self.collab = collab
 
     async def _manage(self, path: str) -> None:

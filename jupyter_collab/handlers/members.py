@@ -9,7 +9,7 @@ right (owners); connected clients get their new role within the request.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
@@ -17,6 +17,9 @@ from tornado import web
 
 from ..permissions import Action, Membership, Role, allows
 from .base import canonical_or_403
+
+if TYPE_CHECKING:
+    from ..services import Services
 
 
 def membership_json(m: Membership) -> dict[str, Any]:
@@ -34,7 +37,7 @@ class MembersHandler(APIHandler):
 
     auth_resource = "contents"
 
-    def initialize(self, collab: Any) -> None:
+    def initialize(self, collab: Services) -> None:
         self.collab = collab
 
     async def _require(self, path: str, action: Action) -> Role:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jupyter_server.auth.decorator import authorized, ws_authenticated
 from jupyter_server.base.handlers import JupyterHandler
@@ -20,6 +20,9 @@ from jupyter_server.base.websocket import WebSocketMixin
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from ..protocol import CloseCode
+
+if TYPE_CHECKING:
+    from ..services import Services
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +32,7 @@ class PresenceWebSocketHandler(WebSocketMixin, WebSocketHandler, JupyterHandler)
 
     auth_resource = "contents"
 
-    def initialize(self, collab: Any) -> None:
+    def initialize(self, collab: Services) -> None:
         self.collab = collab
         self._unsubscribe: Callable[[], None] | None = None
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING
 
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
@@ -13,13 +13,16 @@ from ..documents import KINDS
 from ..errors import CollabError, PermissionDenied
 from .base import canonical_or_403
 
+if TYPE_CHECKING:
+    from ..services import Services
+
 
 class SessionHandler(APIHandler):
     """``PUT api/collab/session/{path}`` with ``{"type": "notebook" | "file"}``."""
 
     auth_resource = "contents"
 
-    def initialize(self, collab: Any) -> None:
+    def initialize(self, collab: Services) -> None:
         self.collab = collab
 
     @web.authenticated

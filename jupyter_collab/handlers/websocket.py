@@ -16,7 +16,7 @@ import asyncio
 import logging
 import struct
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jupyter_server.auth.decorator import authorized, ws_authenticated
 from jupyter_server.base.handlers import JupyterHandler
@@ -27,6 +27,9 @@ from tornado.websocket import WebSocketHandler, WebSocketProtocol, WebSocketProt
 from ..errors import CollabError, HandshakeTimeout, MessageTooLarge
 from ..protocol import CloseCode, StandardCloseCode
 from ..rooms import Channel, Client, Identity, Room
+
+if TYPE_CHECKING:
+    from ..services import Services
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +75,7 @@ class RoomWebSocketHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
 
     auth_resource = "contents"
 
-    def initialize(self, collab: Any) -> None:
+    def initialize(self, collab: Services) -> None:
         self.collab = collab
         self.room: Room | None = None
         self.client: Client | None = None
@@ -81,7 +84,7 @@ class RoomWebSocketHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
 
     @property
     def max_message_size(self) -> int:
-        return int(self.collab.max_message_bytes)
+        return self.collab.max_message_bytes
 
     def get_compression_options(self) -> None:
         return None  # frames are built once per update and shared by every client
