@@ -50,11 +50,12 @@ class PresenceFeed:
         return bool(self._subscribers)
 
     def subscribe(
-        self, subscriber: Subscriber, visible: Callable[[Entry], bool] | None = None
+        self, subscriber: Subscriber, visible: Callable[[Entry], bool] | None
     ) -> Callable[[], None]:
         """Send ``subscriber`` a snapshot now and every change after, limited to the
         entries ``visible`` accepts (people in documents it may read); returns
-        unsubscribe."""
+        unsubscribe. ``visible`` is required: ``None`` (everyone, for owners) must be
+        said, not forgotten."""
         if not self._subscribers:
             # nobody listened, so nothing kept the last state fresh
             self._current = self._compute()

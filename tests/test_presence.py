@@ -51,7 +51,7 @@ async def test_the_feed_lists_everyone_with_their_document_and_cell(root, tmp_pa
             peer.connect(room)
             settle(peer)
         listener = Listener()
-        registry.presence.subscribe(listener)
+        registry.presence.subscribe(listener, None)
 
         assert sorted((e["user"]["username"], e["path"]) for e in listener.people.values()) == [
             ("alice", "a.ipynb"),
@@ -81,7 +81,7 @@ async def test_inserting_a_cell_above_someone_moves_their_cell_number(root, tmp_
             peer.connect(room)
         settle(alice, bob)
         listener = Listener()
-        registry.presence.subscribe(listener)
+        registry.presence.subscribe(listener, None)
         say(alice, {"cell": "cell-1"}, 1)
         registry.presence.refresh()
         assert listener.of("alice")[0]["cell_index"] == 1
@@ -102,7 +102,7 @@ async def test_idle_people_are_marked_and_wake_up_when_they_edit(root, tmp_path,
         settle(alice)
         say(alice, {"cell": "cell-0"}, 1)
         listener = Listener()
-        registry.presence.subscribe(listener)
+        registry.presence.subscribe(listener, None)
         assert listener.of("alice")[0]["idle"] is False
 
         clock.advance(61)
@@ -125,7 +125,7 @@ async def test_leaving_and_renames_reach_the_feed(root, tmp_path, clock):
             peer.connect(room)
         settle(alice, bob)
         listener = Listener()
-        registry.presence.subscribe(listener)
+        registry.presence.subscribe(listener, None)
         (gone_id,) = [e["id"] for e in listener.of("bob")]
 
         bob.disconnect()
@@ -147,7 +147,7 @@ async def test_an_overlong_or_non_string_cell_is_shown_as_none(root, tmp_path, c
         alice.connect(room)
         settle(alice)
         listener = Listener()
-        registry.presence.subscribe(listener)
+        registry.presence.subscribe(listener, None)
         for clock_value, bad in enumerate(("x" * 1000, 42, {"id": "cell-0"}), start=1):
             say(alice, {"cell": bad}, clock_value)
             registry.presence.refresh()
@@ -164,9 +164,9 @@ async def test_a_broken_subscriber_does_not_silence_the_others(root, tmp_path, c
             if message["type"] == "update":
                 raise RuntimeError("socket gone")
 
-        registry.presence.subscribe(broken)
+        registry.presence.subscribe(broken, None)
         listener = Listener()
-        registry.presence.subscribe(listener)
+        registry.presence.subscribe(listener, None)
         alice = Peer("notebook", "alice")
         alice.connect(room)
         settle(alice)
