@@ -7,7 +7,7 @@ write what it sends, and turn a ``CollabError`` into a close code with a reason.
 
 Writes bypass ``write_message``: a relayed update is framed once for all clients
 (``fanout_frames``) and written straight to each socket when nothing is pending
-on it, which is what keeps fan-out cheap (see PERFORMANCE notes in the bench).
+on it, which is what keeps fan-out cheap (bench/README.md, section 2: Fan-out).
 """
 
 from __future__ import annotations
