@@ -89,7 +89,7 @@ def open_session(jp_fetch: Any) -> Any:
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
-    """The server root of in-process registry tests (``tests/test_rooms.py::running``)."""
+    """The server root of in-process registry tests (``tests/rooms_helpers.py::running``)."""
     path = tmp_path / "root"
     path.mkdir()
     return path

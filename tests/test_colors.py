@@ -9,7 +9,7 @@ from jupyter_collab.permissions import Role
 from jupyter_collab.protocol import AwarenessEntry, encode_awareness, encode_awareness_update
 
 from .fakes import FakeChannel, Peer, settle
-from .test_rooms import joined, make_notebook, running
+from .rooms_helpers import joined, make_notebook, running
 
 
 def _luminance(color: str) -> float:

@@ -21,7 +21,7 @@ from jupyter_collab.protocol import (
 from jupyter_collab.rooms import hooks as h
 
 from .fakes import Peer, settle
-from .test_rooms import joined, make_notebook, running, type_into
+from .rooms_helpers import joined, make_notebook, running, type_into
 
 
 class Recorder:
@@ -59,6 +59,7 @@ async def test_services_see_joins_updates_with_author_and_cells_events_saves_ren
     async with running(root, tmp_path / "h.db", clock) as registry:
         seen = Recorder()
         subscribe_all(registry.hooks, seen)
+        registry.hooks.want_cells()
         room = await registry.open_session("a.ipynb", "notebook")
         alice, bob = joined(room, "alice", "bob")
         assert [e.client.identity.username for e in seen.of(h.Joined)] == ["alice", "bob"]

@@ -18,7 +18,7 @@ from jupyter_collab.protocol import encode_event
 from jupyter_collab.rooms import Room
 
 from .fakes import Peer, settle
-from .test_rooms import make_notebook, running
+from .rooms_helpers import make_notebook, running
 
 
 def join(room: Room, username: str, role: Role) -> Peer:

@@ -9,7 +9,7 @@ from typing import Any
 from jupyter_collab.protocol import AwarenessEntry, encode_awareness, encode_awareness_update
 
 from .fakes import Peer, settle
-from .test_rooms import make_notebook, running
+from .rooms_helpers import make_notebook, running
 
 
 def say(peer: Peer, state: dict[str, Any] | None, clock: int) -> None:

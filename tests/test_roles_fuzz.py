@@ -14,7 +14,7 @@ from jupyter_collab.permissions import Role
 from jupyter_collab.protocol import encode_event
 
 from .fakes import Peer, settle
-from .test_rooms import make_notebook, running
+from .rooms_helpers import make_notebook, running
 
 # ASCII: pycrdt's Text indexes (UTF-8) and len() are only comparable for it
 TEXT = st.text(alphabet="abc xyz=\n", max_size=5)
