@@ -59,6 +59,7 @@ async def test_services_see_joins_updates_with_author_and_cells_events_saves_ren
     async with running(root, tmp_path / "h.db", clock) as registry:
         seen = Recorder()
         subscribe_all(registry.hooks, seen)
+        registry.hooks.want_cells()
         room = await registry.open_session("a.ipynb", "notebook")
         alice, bob = joined(room, "alice", "bob")
         assert [e.client.identity.username for e in seen.of(h.Joined)] == ["alice", "bob"]

@@ -85,7 +85,8 @@ class UpdateAccepted:
     ``origin`` is ``client``, ``server`` (the room's own fixes) or ``disk`` (an outside
     change merged); ``client`` is the sender's connection for client updates. ``cells``
     are the ids of the notebook cells whose content the update changed (empty for text
-    files, and for structure-only changes such as inserting or deleting a cell).
+    files, for structure-only changes such as inserting or deleting a cell, and unless
+    a service called ``RoomHooks.want_cells``).
     """
 
     room: Room
@@ -285,6 +286,13 @@ class RoomHooks:
     closed: Hook[Closed] = field(default_factory=lambda: Hook("closed"))
     tick: AsyncHook[Tick] = field(default_factory=lambda: AsyncHook("tick"))
     commands: dict[str, Command] = field(default_factory=dict)
+    cells_wanted: bool = False
+
+    def want_cells(self) -> None:
+        """A service reads ``UpdateAccepted.cells``: rooms opened from now on note which
+        cells each update touched (a deep observer; see ``cells.CellTracker``). Until
+        then ``cells`` is empty, and typing does not pay for it."""
+        self.cells_wanted = True
 
     def handle(self, event_type: str, command: Command) -> None:
         """Make ``command`` the handler of client events of ``event_type``."""

@@ -98,7 +98,11 @@ class Room:
         self._pending: list[bytes] = []
         self._tasks: set[asyncio.Task[Any]] = set()
         self._subscriptions = [doc.observe(self._on_transaction)]
-        self.cells = CellTracker(doc.get("cells", type=Array)) if self.kind == "notebook" else None
+        self.cells = (
+            CellTracker(doc.get("cells", type=Array), touched=hooks.cells_wanted)
+            if self.kind == "notebook"
+            else None
+        )
         self.file = RoomFile(
             self,
             files,
