@@ -10,7 +10,7 @@ the allowlist and the link's role, then the Authorizer runs):
 - GET api/me (the cheapest authenticated answer);
 - a refused read of secret.ipynb (guest only: the gate answers 403 itself).
 Prints the median and p90 per request and the guest/owner ratio. jupyter-collaboration
-has no counterpart: it checks nothing per path for non-owners (LESSONS.md, #13, #16).
+has no counterpart: it checks nothing per path for non-owners.
 """
 
 from __future__ import annotations

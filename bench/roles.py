@@ -11,7 +11,7 @@ Prints, for notebooks of 100, 1000 and 5000 cells after 1000 deletions:
 - a keystroke from a viewer: refused (checked, permission-denied sent, nothing applied);
 - a viewer's reconnect (its sync step 2 carries the whole delete set and nothing new):
   proven harmless and let through.
-jupyter-collaboration has no per-message check to compare with (LESSONS.md, #13): a
+jupyter-collaboration has no per-message check to compare with (decision 4): a
 read-only user's updates are applied there.
 """
 

@@ -1,4 +1,4 @@
-"""A throw-away JupyterHub 6 for tests (see /work/shared/HUB.md for the recipe it follows).
+"""A throw-away JupyterHub 6 for tests (pure-Python proxy, dummy authenticator, sharing).
 
 ``RunningHub`` writes a hub config into a fresh directory, picks free loopback ports,
 starts ``jupyterhub`` (which starts the pure-Python configurable-http-proxy itself), and
