@@ -7,7 +7,7 @@ import math
 import statistics
 from typing import Any
 
-OURS, THEIRS = "ours", "theirs"
+OURS, THEIRS, FLOOR = "ours", "theirs", "floor"
 MIB = 1024 * 1024
 
 BUDGETS = {
@@ -15,6 +15,8 @@ BUDGETS = {
     "fanout_p99_100x100_ratio": 0.25,
     "fanout_p99_500x50_ours_ms": 100.0,
     "store_bytes_per_key_ratio": 0.3,
+    "classroom_cpu_per_delivery_vs_floor": 1.1,
+    "classroom_p99_vs_floor": 1.1,
 }
 
 
@@ -153,6 +155,119 @@ def _fanout_section(
     return out + table.lines()
 
 
+def _classroom_section(
+    cls: dict[str, Any], meta: dict[str, Any], budgets: dict[str, Any]
+) -> list[str]:
+    out = [
+        f"### 5. Classroom: 1 typist writing single characters into cell 0 of a 100-cell "
+        f"notebook for {meta['class_seconds']:g} s, N viewers on Node `ws` readers in 2 "
+        f"processes (median of {meta['class_reps']} [min–max])",
+        "floor = bench/floor.py, the cheapest Python relay of our contract (tornado + pycrdt: "
+        "frame built once, one socket.send per reader when nothing is pending, no "
+        "persistence). latency = writer send -> reader has the update, in ms. CPU per "
+        "delivery = server CPU seconds / (updates x N), in µs. server / readers / others = "
+        "CPU used during the run by the server, the 2 reader processes, and every other "
+        "process of the machine (in % of one core; the machine has "
+        f"{meta['cpus']}). Readers check the clock: Node's hrtime read between two Python "
+        f"time.monotonic_ns reads (widest window {fmt(cls.get('clock_check_us'), ' µs')}).",
+        "",
+    ]
+    table = Table("classroom", "ours", "floor", "theirs", "ours/floor", "ours/theirs", "note")
+
+    def row(label: str, key: str, runs: dict[str, Any], unit: str = "", note: str = "") -> None:
+        cols = {side: _col(runs[side], key) for side in (OURS, FLOOR, THEIRS)}
+        meds = {side: median(v) for side, v in cols.items()}
+        table.rows.append(
+            [
+                label,
+                *(fmt_runs(cols[side], unit) for side in (OURS, FLOOR, THEIRS)),
+                fmt(ratio(meds[OURS], meds[FLOOR]), "", 3),
+                fmt(ratio(meds[OURS], meds[THEIRS]), "", 2),
+                note,
+            ]
+        )
+
+    def three(runs: dict[str, Any], key: str, digits: int = 2) -> str:
+        return " / ".join(
+            fmt(median(_col(runs[s], key)), "", digits) for s in (OURS, FLOOR, THEIRS)
+        )
+
+    def each(show: Any) -> str:
+        return " / ".join(show(runs[s]) if runs[s] else "-" for s in (OURS, FLOOR, THEIRS))
+
+    marginal: dict[str, Any] = {}
+    for rate, n in meta["class_grid"]:
+        key = f"{rate}x{n}"
+        runs = {side: cls.get(side, {}).get(key) or [] for side in (OURS, FLOOR, THEIRS)}
+        if not any(runs.values()):
+            continue  # (a side left out with --class-sides shows as "-")
+        label = f"{n} viewers x {rate}/s"
+        cpu_note = (
+            f"server {three(runs, 'server_cpu_pct', 3)} %, readers "
+            f"{three(runs, 'reader_cpu_pct', 3)} %, others {three(runs, 'others_cpu_pct', 3)} %"
+            " (ours / floor / theirs)"
+        )
+        row(f"{label}: p50 ms", "p50_ms", runs, "", cpu_note)
+        row(
+            f"{label}: p99 ms",
+            "p99_ms",
+            runs,
+            "",
+            cpu_note + f"; max {three(runs, 'max_ms', 3)} ms",
+        )
+        row(
+            f"{label}: server CPU per delivery",
+            "cpu_us_per_delivery",
+            runs,
+            " µs",
+            f"loss {each(_loss)}; converged {each(lambda rs: _all(rs, 'converged'))}",
+        )
+        row(f"{label}: server CPU", "server_cpu_pct", runs, " %")
+        row(f"{label}: reader CPU", "reader_cpu_pct", runs, " %")
+        if n >= 300 and runs[OURS] and runs[FLOOR]:
+            for what, col in (("cpu", "cpu_us_per_delivery"), ("p99", "p99_ms")):
+                o, f = median(_col(runs[OURS], col)), median(_col(runs[FLOOR], col))
+                budgets.setdefault(f"class_{what}", []).append((label, o, f))
+        for side in (OURS, FLOOR, THEIRS):
+            if runs[side]:
+                per_update = median([r["server_cpu_s"] / r["updates"] for r in runs[side]])
+                marginal.setdefault(side, {})[(rate, n)] = per_update
+    # per extra reader: the slope between two reader counts at the same rate
+    for rate in sorted({r for r, _ in meta["class_grid"]}):
+        counts = sorted(n for r, n in meta["class_grid"] if r == rate)
+        if len(counts) < 2:
+            continue
+        lo, hi = counts[0], counts[-1]
+        slopes, fixed = {}, {}
+        for side in (OURS, FLOOR, THEIRS):
+            a = marginal.get(side, {}).get((rate, lo))
+            b = marginal.get(side, {}).get((rate, hi))
+            slopes[side] = math.nan if a is None or b is None else 1e6 * (b - a) / (hi - lo)
+            fixed[side] = math.nan if a is None else 1e6 * a - slopes[side] * lo
+        if not (math.isnan(slopes[OURS]) or math.isnan(slopes[FLOOR])):
+            label = f"{rate}/s, {lo} -> {hi} viewers"
+            budgets.setdefault("class_slope", []).append((label, slopes[OURS], slopes[FLOOR]))
+            table.rows.append(
+                [
+                    f"{label}: server CPU per extra viewer per update",
+                    *(fmt(slopes[s], " µs") for s in (OURS, FLOOR, THEIRS)),
+                    fmt(ratio(slopes[OURS], slopes[FLOOR]), "", 3),
+                    fmt(ratio(slopes[OURS], slopes[THEIRS]), "", 2),
+                    "slope of CPU per update between the two reader counts (medians)",
+                ]
+            )
+            table.rows.append(
+                [
+                    f"{rate}/s: server CPU per update, fixed part",
+                    *(fmt(fixed[s], " µs") for s in (OURS, FLOOR, THEIRS)),
+                    fmt(ratio(fixed[OURS], fixed[FLOOR]), "", 3),
+                    fmt(ratio(fixed[OURS], fixed[THEIRS]), "", 2),
+                    "intercept of the same line (0 viewers)",
+                ]
+            )
+    return out + table.lines()
+
+
 def _store_section(store: dict[str, Any], budgets: dict[str, Any]) -> list[str]:
     o, t = store[OURS], store[THEIRS]
     out = [
@@ -216,9 +331,11 @@ def _budget_section(budgets: dict[str, Any]) -> tuple[list[str], dict[str, Any]]
     table = Table("budget (from the issue)", "measured", "value", "status")
     summary: dict[str, Any] = {}
 
-    def add(name: str, text: str, detail: str, value: float, ok: bool) -> None:
+    def add(
+        name: str, text: str, detail: str, value: float, ok: bool, key: str | None = None
+    ) -> None:
         status = "-" if math.isnan(value) else ("pass" if ok else "FAIL")
-        summary[name] = {"value": value, "limit": BUDGETS[name], "status": status}
+        summary[key or name] = {"value": value, "limit": BUDGETS[name], "status": status}
         table.rows.append([text, detail, fmt(value), status])
 
     if "cold" in budgets:
@@ -260,6 +377,22 @@ def _budget_section(budgets: dict[str, Any]) -> tuple[list[str], dict[str, Any]]
             v,
             v <= BUDGETS["store_bytes_per_key_ratio"],
         )
+    for what, name, text in (
+        ("cpu", "classroom_cpu_per_delivery_vs_floor", "server CPU per delivery"),
+        ("slope", "classroom_cpu_per_delivery_vs_floor", "server CPU per extra viewer"),
+        ("p99", "classroom_p99_vs_floor", "p99"),
+    ):
+        for label, o, f in budgets.get(f"class_{what}", []):
+            v = ratio(o, f)
+            unit = " ms" if what == "p99" else " µs"
+            add(
+                name,
+                f"classroom {label}, {text}: ours/floor <= 1.1",
+                f"{fmt(o, unit)} vs {fmt(f, unit)}",
+                v,
+                v <= BUDGETS[name],
+                key=f"{name} {label}",
+            )
     out = ["### Budgets (information, not asserted)", ""]
     out += table.lines() if table.rows else ["(no budget applies to the sections run)", ""]
     return out, summary
@@ -281,6 +414,8 @@ def build_report(
         f"default settings otherwise. {meta['cpus']} cores. "
         "ours/theirs: lower is better everywhere.",
         "",
+        _load_line(meta),
+        "",
     ]
     budgets: dict[str, Any] = {}
     if results.get("open"):
@@ -293,6 +428,8 @@ def build_report(
     rss = results.get("rss") or {}
     if OURS in rss and THEIRS in rss:
         lines += _rss_section(rss)
+    if results.get("classroom"):
+        lines += _classroom_section(results["classroom"], meta, budgets)
     budget_lines, summary = _budget_section(budgets)
     lines += budget_lines
     if results.get("errors"):
@@ -302,6 +439,17 @@ def build_report(
             "",
         ]
     return "\n".join(lines), summary
+
+
+def _load_line(meta: dict[str, Any]) -> str:
+    def three(values: Any) -> str:
+        return " ".join(f"{v:.2f}" for v in values) if values else "-"
+
+    return (
+        f"Machine load average (1, 5, 15 min): {three(meta.get('load_start'))} at the start, "
+        f"{three(meta.get('load_end'))} at the end (the bench alone keeps it near 1-2; more "
+        "means other work shared the cores)."
+    )
 
 
 def _col(runs: list[dict[str, Any]], key: str) -> list[Any]:

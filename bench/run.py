@@ -1,8 +1,10 @@
 #!/usr/bin/env python
 """jupyter-collab vs jupyter-collaboration 5.0.4: open time, fan-out latency, store
-growth and memory, measured side by side in one run on this machine.
+growth and memory, and the classroom case (ours, the floor relay and theirs), measured
+side by side in one run on this machine.
 
-    python bench/run.py [--quick | --profile {quick,full,extensive}] [--only open,fanout,store,rss]
+    python bench/run.py [--quick | --profile {quick,full,extensive}]
+                        [--only open,fanout,store,rss,classroom]
 
 See bench/README.md for what each number means. This is a benchmark, not a test: it
 prints numbers (and saves them under bench/results/) and exits 0.
@@ -34,13 +36,17 @@ if __name__ == "__main__":
 sys.path.insert(0, str(BENCH))
 
 import fanout  # noqa: E402
+import nodereaders  # noqa: E402
+import psutil  # noqa: E402
 import servers  # noqa: E402
 from client import DocClient  # noqa: E402
 from notebooks import write_notebook  # noqa: E402
 from report import build_report  # noqa: E402
-from servers import OURS, THEIRS, Server, log, wait_store_settled  # noqa: E402
+from servers import FLOOR, OURS, THEIRS, Server, log, wait_store_settled  # noqa: E402
 
 SIDES = (OURS, THEIRS)
+CLASSROOM_SIDES = (OURS, FLOOR, THEIRS)
+SECTIONS = ("open", "fanout", "store", "rss", "classroom")
 
 PROFILES: dict[str, dict[str, Any]] = {
     "quick": {
@@ -53,6 +59,9 @@ PROFILES: dict[str, dict[str, Any]] = {
         "store_rate": 100.0,
         "store_settle_timeout": 60.0,
         "rss_rooms": 20,
+        "class_grid": [(20, 300), (100, 300), (100, 100)],
+        "class_seconds": 3.0,
+        "class_reps": 1,
     },
     "full": {
         "open_sizes": [100, 1000, 5000],
@@ -65,8 +74,12 @@ PROFILES: dict[str, dict[str, Any]] = {
         "store_rate": 100.0,
         "store_settle_timeout": 180.0,
         "rss_rooms": 100,
+        # (updates/s, readers): one typist, a class of viewers; and the 100-reader row
+        "class_grid": [(20, 300), (100, 300), (100, 100)],
+        "class_seconds": 5.0,
+        "class_reps": 3,
     },
-    # the incumbent measurement's whole grid (LESSONS.md), 3 runs each; about an hour
+    # the incumbent measurement's whole grid, 3 runs each; about an hour
     "extensive": {
         "open_sizes": [100, 1000, 5000],
         "open_reps": 5,
@@ -78,6 +91,9 @@ PROFILES: dict[str, dict[str, Any]] = {
         "store_rate": 330.0,
         "store_settle_timeout": 300.0,
         "rss_rooms": 100,
+        "class_grid": [(20, 300), (100, 300), (100, 100), (20, 100)],
+        "class_seconds": 5.0,
+        "class_reps": 3,
     },
 }
 
@@ -377,6 +393,102 @@ async def bench_fanout(
         server.stop(timeout=15.0)
 
 
+# -- 5. the classroom: one typist, many viewers, three servers ---------------------------------
+
+
+def busy_cores_seconds() -> float:
+    """CPU seconds the whole machine spent busy so far (all cores, all processes)."""
+    t = psutil.cpu_times()
+    return float(sum(t) - t.idle - getattr(t, "iowait", 0.0))
+
+
+async def bench_classroom(
+    ws: Workspace,
+    pool: nodereaders.NodeReaderPool,
+    side: str,
+    grid: tuple[int, int],
+    seconds: float,
+    rep: int,
+) -> dict[str, Any]:
+    """One typist at ``rate`` updates/s into cell 0 of the 100-cell notebook, ``n`` viewers
+    on Node readers (``nodereaders.py``); latency, server and reader CPU."""
+    rate, n = grid
+    server = ws.server(side, f"class{rate}x{n}-r{rep}")
+    server.root.mkdir(parents=True)
+    shutil.copyfile(ws.notebook(100), server.root / "nb.ipynb")
+    server.start()
+    writer: DocClient | None = None
+    try:
+        _, writer = await open_doc(server, "nb.ipynb")
+        ws_path = await server.open_session("nb.ipynb")
+        procs = len(pool.procs)
+        shares = [n // procs + (1 if i < n % procs else 0) for i in range(procs)]
+        spec = {
+            "cmd": "connect",
+            "port": server.port,
+            "path": ws_path,
+            "headers": server.headers,
+            "writer": writer.doc.client_id,
+            "base_ns": time.monotonic_ns(),
+        }
+        replies = await pool.ask_all(
+            [{**spec, "n": k} if k else None for k in shares], timeout=300.0
+        )
+        connected = sum(r["n"] for r in replies if r)
+        errors = [e for r in replies if r for e in r["errors"]]
+        idle_wait = await asyncio.to_thread(server.wait_idle, 0.05, 0.5, 30.0)
+        count = int(rate * seconds)
+        base = len(writer.sent)
+        marks = await pool.ask_all([{"cmd": "mark"} if k else None for k in shares], 30.0)
+        cpu0, main0, busy0 = server.cpu_seconds(), time.process_time(), busy_cores_seconds()
+        t0 = time.monotonic()
+        first, last = await type_keys(writer, count, rate)
+        sent = writer.sent[base:]
+        datas = await pool.ask_all(
+            [
+                {"cmd": "collect", "last_clock": sent[-1][0], "timeout": 120.0} if k else None
+                for k in shares
+            ],
+            timeout=240.0,
+        )
+        cpu1, main1, busy1 = server.cpu_seconds(), time.process_time(), busy_cores_seconds()
+        t1 = max(d["done_at"] for d in datas if d)
+        per_reader = [pair for d in datas if d for pair in nodereaders.decode(d)]
+        stats = fanout.delivery_stats({c: t for c, t in sent if c is not None}, per_reader)
+        window = max(t1 - t0, 1e-9)
+        server_cpu = cpu1 - cpu0
+        reader_cpu = sum(d["cpu"] - m["cpu"] for d, m in zip(datas, marks, strict=True) if d)
+        writer_cpu = main1 - main0
+        texts = [d["verifier_text"] for d in datas if d]
+        expected = str(writer.cell_source(0))
+        return {
+            **stats,
+            "readers": connected,
+            "connect_errors": errors[:5],
+            "updates": count,
+            "achieved_rate": (count - 1) / max(last - first, 1e-9),
+            "server_cpu_s": server_cpu,
+            "server_cpu_pct": 100 * server_cpu / window,
+            "cpu_us_per_delivery": 1e6 * server_cpu / max(count * max(connected, 1), 1),
+            "reader_cpu_pct": 100 * reader_cpu / window,
+            "writer_cpu_pct": 100 * writer_cpu / window,
+            # what the rest of the machine used meanwhile (other people's processes)
+            "others_cpu_pct": 100
+            * max(0.0, (busy1 - busy0) - server_cpu - reader_cpu - writer_cpu)
+            / window,
+            "window_s": window,
+            "idle_wait_s": idle_wait,
+            "timed_out": any(d["timed_out"] for d in datas if d),
+            "other_updates": sum(d["other"] for d in datas if d),
+            # None: the readers could not import yjs, so no replica was checked
+            "converged": None if None in texts else all(t == expected for t in texts),
+        }
+    finally:
+        if writer is not None:
+            writer.close()
+        server.stop(timeout=15.0)
+
+
 # -- 3. store growth --------------------------------------------------------------------------
 
 
@@ -496,6 +608,8 @@ async def run_all(
                     f"store {side}: durable {r['durable_per_key']:.1f} B/key, live "
                     f"{r['live_per_key']:.1f} B/key, still growing {r['still_growing']}"
                 )
+    if "classroom" in args.only:
+        await run_classroom(prof, ws, results.setdefault("classroom", {}), errors)
     if "rss" in args.only:
         rss = results.setdefault("rss", {})
         for side in SIDES:
@@ -555,6 +669,40 @@ async def run_fanout(
         pool.close()
 
 
+async def run_classroom(
+    prof: dict[str, Any], ws: Workspace, out: dict[str, Any], errors: list[str]
+) -> None:
+    sides = [s for s in CLASSROOM_SIDES if s in prof["class_sides"]]
+    for side in CLASSROOM_SIDES:
+        out[side] = {}
+    nodereaders.ensure_ws(log)
+    pool = await nodereaders.NodeReaderPool.start(2)
+    try:
+        out["clock_check_us"] = await pool.check_clock()
+        for rep in range(prof["class_reps"]):
+            for rate, n in prof["class_grid"]:
+                for side in sides:
+                    if not pool.alive():
+                        await pool.close()
+                        pool = await nodereaders.NodeReaderPool.start(2)
+                    job = bench_classroom(ws, pool, side, (rate, n), prof["class_seconds"], rep)
+                    key = f"{rate}x{n}"
+                    r = await attempt(errors, f"classroom {side} {key}", job)
+                    if r is None:
+                        continue
+                    out[side].setdefault(key, []).append(r)
+                    log(
+                        f"classroom {side} {n} x {rate}/s: p50 {r['p50_ms']:.1f} ms, "
+                        f"p99 {r['p99_ms']:.1f} ms, {r['cpu_us_per_delivery']:.1f} us/delivery, "
+                        f"server {r['server_cpu_pct']:.0f} %, readers "
+                        f"{r['reader_cpu_pct']:.0f} %, others {r['others_cpu_pct']:.0f} %, "
+                        f"lost/dup/ooo {r['lost']}/{r['duplicated']}/{r['out_of_order']}, "
+                        f"converged {r['converged']}"
+                    )
+    finally:
+        await pool.close()
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -563,8 +711,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--profile", choices=sorted(PROFILES), default="full")
     parser.add_argument(
         "--only",
-        default="open,fanout,store,rss",
-        help="comma-separated sections to run (default: all)",
+        default=",".join(SECTIONS),
+        help=f"comma-separated sections to run, of {', '.join(SECTIONS)} (default: all)",
     )
     parser.add_argument(
         "--keep", action="store_true", help="keep the temp dir (server logs, stores)"
@@ -572,11 +720,31 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--fan-seconds", type=float, help="override the profile's typing time per fan-out run"
     )
+    parser.add_argument(
+        "--ours-src",
+        type=Path,
+        help="run ours with jupyter_collab imported from this folder (holding a jupyter_collab/ "
+        "package, e.g. `git archive <commit> jupyter_collab | tar -x -C DIR`) instead of the "
+        "work tree",
+    )
+    parser.add_argument(
+        "--class-seconds", type=float, help="override the typing time per classroom run"
+    )
+    parser.add_argument("--class-reps", type=int, help="override the runs per classroom row")
+    parser.add_argument(
+        "--class-sides",
+        default=",".join(CLASSROOM_SIDES),
+        help="servers in the classroom rows (default: ours,floor,theirs; the table needs all 3)",
+    )
+    parser.add_argument(
+        "--class-grid",
+        help="override the classroom rows: RATExREADERS,... (e.g. 100x300,20x50)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.profile = "quick"
     args.only = {s.strip() for s in args.only.split(",") if s.strip()}
-    unknown = args.only - {"open", "fanout", "store", "rss"}
+    unknown = args.only - set(SECTIONS)
     if unknown:
         parser.error(f"unknown sections: {sorted(unknown)}")
     return args
@@ -587,6 +755,15 @@ def main() -> int:
     prof = dict(PROFILES[args.profile])
     if args.fan_seconds:
         prof["fan_seconds"] = args.fan_seconds
+    if args.class_seconds:
+        prof["class_seconds"] = args.class_seconds
+    if args.class_reps:
+        prof["class_reps"] = args.class_reps
+    prof["class_sides"] = {s.strip() for s in args.class_sides.split(",")}
+    if args.class_grid:
+        prof["class_grid"] = [
+            tuple(int(x) for x in item.split("x")) for item in args.class_grid.split(",")
+        ]
 
     def on_signal(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt(f"signal {signum}")
@@ -602,22 +779,32 @@ def main() -> int:
         "fan_grid": prof["fan_grid"],
         "fan_seconds": prof["fan_seconds"],
         "fan_reps": prof["fan_reps"],
+        "class_grid": prof["class_grid"],
+        "class_seconds": prof["class_seconds"],
+        "class_reps": prof["class_reps"],
+        "load_start": os.getloadavg(),
     }
+    log("load average (1, 5, 15 min) at start: {:.2f} {:.2f} {:.2f}".format(*meta["load_start"]))
     results: dict[str, Any] = {}
     try:
         meta["ours"] = servers.check_main_venv()
         meta["ours_commit"] = git_state()
+        if args.ours_src:
+            servers.OURS_SRC = args.ours_src.resolve()
+            meta["ours_commit"] = f"the copy in {servers.OURS_SRC} (--ours-src)"
         meta["theirs"] = servers.ensure_incumbent_venv()
         asyncio.run(run_all(args, prof, Workspace(base), results))
     except KeyboardInterrupt as exc:
         log(f"interrupted ({exc}); stopping the servers started here")
     finally:
         servers.stop_all()
+        meta["load_end"] = os.getloadavg()
+        log("load average (1, 5, 15 min) at end: {:.2f} {:.2f} {:.2f}".format(*meta["load_end"]))
         if args.keep:
             log(f"kept {base}")
         else:
             shutil.rmtree(base, ignore_errors=True)
-    if not any(results.get(k) for k in ("open", "fanout", "store", "rss")):
+    if not any(results.get(k) for k in SECTIONS):
         return 0
     text, summary = build_report(results, args.profile, meta)
     print(text, flush=True)

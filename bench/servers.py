@@ -1,7 +1,9 @@
-"""The two servers under test, each a `jupyter-server` subprocess of its own venv.
+"""The servers under test, each a subprocess: two `jupyter-server`s of their own venvs,
+and the floor relay.
 
 ours:   /work/main/.venv (jupyter-collab installed, the incumbent not)
 theirs: bench/.venv-incumbent (jupyter-collaboration 5.0.4 + jupyterlab 4.6), created here
+floor:  bench/floor.py in the main venv (tornado + pycrdt, the cheapest relay of our contract)
 
 Every server gets a free loopback port (never 8888), a random token, its own root and
 state folders inside the bench's temp dir, and a log file there. Processes are tracked
@@ -34,7 +36,11 @@ MAIN_VENV = REPO / ".venv"
 INCUMBENT_VENV = BENCH / ".venv-incumbent"
 INCUMBENT_REQUIREMENTS = ["jupyter-collaboration==5.0.4", "jupyterlab>=4.6,<4.7"]
 
-OURS, THEIRS = "ours", "theirs"
+OURS, THEIRS, FLOOR = "ours", "theirs", "floor"
+
+# ours imports jupyter_collab from this folder instead of the work tree when set (run.py
+# --ours-src): a copy of one commit's code, to measure it while the tree is being edited
+OURS_SRC: Path | None = None
 
 
 def log(message: str) -> None:
@@ -165,6 +171,14 @@ class Server:
         return {"Authorization": f"token {self.token}"}
 
     def command(self) -> list[str]:
+        if self.side == FLOOR:
+            return [
+                str(MAIN_VENV / "bin" / "python"),
+                str(BENCH / "floor.py"),
+                f"--port={self.port}",
+                f"--root={self.root}",
+                f"--token={self.token}",
+            ]
         venv = MAIN_VENV if self.side == OURS else INCUMBENT_VENV
         cmd = [
             str(venv / "bin" / "jupyter-server"),
@@ -216,6 +230,8 @@ class Server:
             PYTHONUNBUFFERED="1",
         )
         env.pop("VIRTUAL_ENV", None)
+        if self.side == OURS and OURS_SRC is not None:
+            env["PYTHONPATH"] = str(OURS_SRC)
         with open(self.log_path, "wb") as out:
             self.proc = subprocess.Popen(
                 self.command(),
@@ -298,7 +314,7 @@ class Server:
 
     async def open_session(self, path: str, kind: str = "notebook") -> str:
         """PUT the session for ``path``; return the websocket path (with its query)."""
-        if self.side == OURS:
+        if self.side in (OURS, FLOOR):  # the floor answers in our shape
             reply = await put_json(
                 self.port, f"/api/collab/session/{quote(path)}", self.token, {"type": kind}
             )
