@@ -64,7 +64,15 @@ class CollabAuthorizer(Authorizer):
 
     inner: Authorizer | None = None
 
-    def __init__(self, services: Services, **kwargs: Any) -> None:
+    def __init__(self, services: Services | None = None, **kwargs: Any) -> None:
+        if services is None:
+            # named as ServerApp.authorizer_class: jupyter_server builds it without the
+            # extension's services, and an authorizer that cannot check roles must not run
+            raise ValueError(
+                "jupyter_collab installs CollabAuthorizer itself, in front of the server's "
+                "own authorizer: remove `ServerApp.authorizer_class = CollabAuthorizer` from "
+                "your configuration (or use CollabApp.govern_rest_api to turn it off)"
+            )
         super().__init__(**kwargs)
         self.services = services
 

@@ -108,9 +108,8 @@ class CollabTestIdentityProvider(IdentityProvider):
 c = get_config()  # noqa: F821 (injected by traitlets)
 
 c.ServerApp.identity_provider_class = CollabTestIdentityProvider
-# The extension puts CollabAuthorizer in front of the server's authorizer by itself; it
-# is also named here so the test server's set-up reads as what it is
-c.ServerApp.authorizer_class = "jupyter_collab.authorizer.CollabAuthorizer"
+# No authorizer_class: the extension puts CollabAuthorizer in front of the server's own
+# authorizer by itself, as in a plain install
 # A server token, as a plain `jupyter lab` has: it belongs to the owner (alice). JupyterLab puts
 # it in the page config of owners only (jupyter-collab keeps it from everyone else: guests and
 # bob and carol get an empty one and use their cookie), so guest specs run as in real life.

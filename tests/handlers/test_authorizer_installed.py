@@ -68,3 +68,10 @@ async def test_turning_it_off_disables_share_links(jp_root_dir, jp_fetch, collab
             body=json.dumps({"role": "viewer"}),
         )
     assert err.value.code == 409
+
+
+def test_naming_collab_authorizer_as_the_servers_authorizer_fails_with_what_to_do():
+    """jupyter_server would build it without the extension's services: it cannot check
+    roles, so it refuses to exist and says why (the extension installs it itself)."""
+    with pytest.raises(ValueError, match="installs CollabAuthorizer itself"):
+        CollabAuthorizer()
