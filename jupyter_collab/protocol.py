@@ -177,6 +177,16 @@ def decode_message(data: bytes) -> Message:
     return message
 
 
+def sync_update_payload(data: bytes) -> bytes | None:
+    """The update carried by ``data`` if it is a sync update shorter than 128 bytes (one
+    keystroke, the commonest message by far), else ``None``: then ``decode_message``
+    reads it. The same strict reading as ``decode_message``, without its objects."""
+    if len(data) > 3 and data[0] == 0 and data[1] == 2 and data[2] < 0x80:
+        if data[2] == len(data) - 3:  # a one-byte length, and nothing after the update
+            return data[3:]
+    return None
+
+
 def decode_event_json(text: str) -> dict[str, Any]:
     try:
         event = json.loads(text)

@@ -23,6 +23,7 @@ from jupyter_collab.protocol import (
     encode_sync_step1,
     encode_sync_update,
     encode_var_uint,
+    sync_update_payload,
 )
 
 
@@ -98,3 +99,19 @@ def test_decoding_arbitrary_awareness_payloads_never_raises_anything_else(data):
         decode_awareness_update(data)
     except ProtocolError:
         pass
+
+
+@given(st.one_of(st.binary(max_size=140), st.binary(max_size=130).map(lambda b: b"\x00\x02" + b)))
+def test_the_keystroke_fast_path_reads_exactly_what_decode_message_reads(data):
+    """``sync_update_payload`` takes a message only if ``decode_message`` reads it as a
+    sync update with the same payload; everything else is left to ``decode_message``."""
+    payload = sync_update_payload(data)
+    if payload is None:
+        return
+    message = decode_message(data)
+    assert message == SyncMessage(SyncKind.UPDATE, payload)
+
+
+@given(st.binary(min_size=1, max_size=127))
+def test_the_fast_path_takes_every_short_sync_update(update):
+    assert sync_update_payload(encode_sync_update(update)) == update

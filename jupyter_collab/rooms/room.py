@@ -16,7 +16,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from typing import Any
 
-from pycrdt import Array, Doc, TransactionEvent, get_state, merge_updates
+from pycrdt import Array, Doc, TransactionEvent, merge_updates
 
 from .. import documents, trust
 from ..colors import ColorBook
@@ -40,6 +40,7 @@ from ..protocol import (
     encode_sync_step1,
     encode_sync_step2,
     encode_sync_update,
+    sync_update_payload,
 )
 from ..store import DocumentRecord
 from . import hooks as h
@@ -50,7 +51,7 @@ from .identity import SERVER_AUTHOR, Client, Identity
 from .ports import Channel, HistoryLog
 from .presence import presence_entries
 from .relay import Relay
-from .updates import adds_nothing
+from .updates import adds_nothing, client_ids
 
 log = logging.getLogger(__name__)
 
@@ -222,6 +223,10 @@ class Room:
         if client is None:
             raise ProtocolError("not joined")
         self.last_activity = self._clock()
+        update = sync_update_payload(data)
+        if update is not None:
+            self._update(client, update)
+            return
         message = decode_message(data)
         if isinstance(message, SyncMessage):
             if message.kind == SyncKind.STEP1:
@@ -320,13 +325,11 @@ class Room:
         if self.cells is not None:
             cells, moved = self.cells.take_touched(), self.cells.take_moved()
         for update in pending:
-            client_ids = list(decode_state_vector(get_state(update)))
+            ids = client_ids(update)
             if origin == "client":
-                for cid in client_ids:
+                for cid in ids:
                     self.awareness.owners.setdefault(cid, author)
-            self.history.append(
-                self.doc_id, update, author=author, origin=origin, client_ids=client_ids
-            )
+            self.history.append(self.doc_id, update, author=author, origin=origin, client_ids=ids)
             if relay:
                 channel = None if sender is None else sender.channel
                 others = [c for c in self.clients if c is not channel]

@@ -6,9 +6,9 @@ from __future__ import annotations
 import bisect
 from typing import Any
 
-from pycrdt import Doc, get_update
+from pycrdt import Doc, get_state, get_update
 
-from ..protocol import Reader
+from ..protocol import Reader, decode_state_vector
 
 
 def adds_nothing(update: bytes, doc: Doc[Any]) -> bool:
@@ -52,3 +52,18 @@ def delete_set(update: bytes) -> dict[int, list[tuple[int, int]]] | None:
                 merged.append((clock, length))
         result[client_id] = merged
     return result
+
+
+def client_ids(update: bytes) -> list[int]:
+    """The client ids of ``update``'s state vector, as ``get_state`` reports them (a
+    client is named when the update holds its structs from clock 0), read from the
+    header when one client wrote the update (a keystroke): ~1 µs instead of ~7."""
+    reader = Reader(update)
+    groups = reader.read_var_uint()
+    if groups == 0:
+        return []
+    if groups == 1:
+        reader.read_var_uint()  # how many structs
+        client = reader.read_var_uint()
+        return [client] if reader.read_var_uint() == 0 else []
+    return list(decode_state_vector(get_state(update)))
