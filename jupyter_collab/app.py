@@ -155,9 +155,13 @@ class CollabApp(ExtensionApp):
         ),
     )
     store_write_interval_seconds = Float(
-        0.02,
+        0.1,
         config=True,
-        help="How long accepted updates may wait before they are committed together, in seconds.",
+        help=(
+            "How long accepted updates may wait before they are committed together, in "
+            "seconds. Updates are relayed before the commit; a crash loses at most this much "
+            "from the store (clients send it again when they reconnect)."
+        ),
     )
     history_coalesce_seconds = Float(
         10.0,

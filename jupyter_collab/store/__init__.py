@@ -59,7 +59,7 @@ class Store:
         self,
         path: str | Path,
         *,
-        write_interval_seconds: float = 0.02,
+        write_interval_seconds: float = 0.1,
         coalesce_seconds: float = 10.0,
         coalesce_max_bytes: int = 64 * 1024,
         compaction_budget_bytes: int | None = 1024 * 1024,
