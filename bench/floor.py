@@ -37,38 +37,22 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
+# lib0 / y-protocols helpers shared with the bench's clients (this script's folder is on
+# sys.path when it runs); nothing from jupyter_collab: the floor must not be our code
+from client import (  # noqa: E402
+    AWARENESS,
+    STEP1,
+    STEP2,
+    SYNC,
+    UPDATE,
+    read_var_uint,
+)
+from client import EMPTY_UPDATE as NOTHING  # noqa: E402
+from client import sync_message as sync  # noqa: E402
 from pycrdt import Doc
 from tornado import web
 from tornado.iostream import StreamClosedError
 from tornado.websocket import WebSocketHandler
-
-SYNC, AWARENESS = 0, 1
-STEP1, STEP2, UPDATE = 0, 1, 2
-NOTHING = b"\x00\x00"  # an update without structs or deletions
-
-
-def var_uint(n: int) -> bytes:
-    out = bytearray()
-    while n > 0x7F:
-        out.append(0x80 | (n & 0x7F))
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
-def read_var_uint(data: bytes, pos: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        b = data[pos]
-        pos += 1
-        value |= (b & 0x7F) << shift
-        if b < 0x80:
-            return value, pos
-        shift += 7
-
-
-def sync(kind: int, payload: bytes) -> bytes:
-    return bytes((SYNC, kind)) + var_uint(len(payload)) + payload
 
 
 def frame_of(message: bytes) -> bytes:

@@ -6,7 +6,6 @@ at test time too."""
 
 from __future__ import annotations
 
-import inspect
 import types
 import typing
 from collections.abc import Callable
@@ -18,32 +17,13 @@ from jupyter_collab.access import AccessControl
 from jupyter_collab.app import CollabApp
 from jupyter_collab.services import Access, Services
 
+from .protocols import described, protocol_methods
+
 PAIRS = [(Services, CollabApp), (Access, AccessControl)]
-
-
-def protocol_methods(protocol: type) -> list[str]:
-    return sorted(
-        name
-        for name, value in vars(protocol).items()
-        if inspect.isfunction(value) and not name.startswith("_")
-    )
 
 
 def protocol_attributes(protocol: type) -> list[str]:
     return sorted(name for name, value in vars(protocol).items() if isinstance(value, property))
-
-
-def described(cls: type, name: str) -> dict[str, Any]:
-    """A method as a caller sees it: parameters with their kinds, resolved types and
-    defaults, the resolved return type, and whether it must be awaited."""
-    method = getattr(cls, name)
-    hints = typing.get_type_hints(method)
-    params = list(inspect.signature(method).parameters.values())[1:]  # without self
-    return {
-        "async": inspect.iscoroutinefunction(method),
-        "params": [(p.name, p.kind, hints.get(p.name), p.default) for p in params],
-        "returns": hints.get("return"),
-    }
 
 
 def conforms(value: Any, hint: Any) -> bool:

@@ -6,7 +6,6 @@ too, for a method that drifted."""
 from __future__ import annotations
 
 import inspect
-import typing
 from typing import Any
 
 import pytest
@@ -21,32 +20,13 @@ from jupyter_collab.store import (
     Store,
 )
 
+from .protocols import described, protocol_methods
+
 PAIRS = [
     (HistoryLog, HistoryRepository),
     (AccessRecords, AccessRepository),
     (LockRecords, LockRepository),
 ]
-
-
-def protocol_methods(protocol: type) -> list[str]:
-    return sorted(
-        name
-        for name, value in vars(protocol).items()
-        if inspect.isfunction(value) and not name.startswith("_")
-    )
-
-
-def described(cls: type, name: str) -> dict[str, Any]:
-    """A method as a caller sees it: parameters with their kinds, resolved types and
-    defaults, the resolved return type, and whether it must be awaited."""
-    method = getattr(cls, name)
-    hints = typing.get_type_hints(method)
-    params = list(inspect.signature(method).parameters.values())[1:]  # without self
-    return {
-        "async": inspect.iscoroutinefunction(method),
-        "params": [(p.name, p.kind, hints.get(p.name), p.default) for p in params],
-        "returns": hints.get("return"),
-    }
 
 
 def without_defaults(method: dict[str, Any]) -> dict[str, Any]:

@@ -165,57 +165,56 @@ class Tick:
 
 # -- the two kinds of hook --------------------------------------------------------------
 
+F = TypeVar("F", bound=Callable[..., Any])
 
-class Hook(Generic[E]):
-    """A notification: subscribers are called in order; one that raises is detached."""
+
+class _Subscribers(Generic[F]):
+    """A named list of subscribers; unsubscribing twice (or after a detach) is harmless."""
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self._subscribers: list[Callable[[E], None]] = []
+        self._subscribers: list[F] = []
 
-    def subscribe(self, subscriber: Callable[[E], None]) -> Callable[[], None]:
+    def subscribe(self, subscriber: F) -> Callable[[], None]:
         """Call ``subscriber`` with every event from now on; returns unsubscribe."""
         self._subscribers.append(subscriber)
         return lambda: self._detach(subscriber)
+
+    def _detach(self, subscriber: F) -> None:
+        if subscriber in self._subscribers:
+            self._subscribers.remove(subscriber)
+
+    def _failed(self, subscriber: F) -> None:
+        log.exception("room hook %s: %r raised; it is detached", self.name, subscriber)
+        self._detach(subscriber)
+
+    def __len__(self) -> int:
+        return len(self._subscribers)
+
+
+class Hook(_Subscribers[Callable[[E], None]]):
+    """A notification: subscribers are called in order; one that raises is detached."""
 
     def emit(self, event: E) -> None:
         for subscriber in tuple(self._subscribers):
             try:
                 subscriber(event)
             except Exception:
-                log.exception("room hook %s: %r raised; it is detached", self.name, subscriber)
-                self._detach(subscriber)
-
-    def _detach(self, subscriber: Callable[[E], None]) -> None:
-        if subscriber in self._subscribers:
-            self._subscribers.remove(subscriber)
-
-    def __len__(self) -> int:
-        return len(self._subscribers)
+                self._failed(subscriber)
 
 
-class AsyncHook(Generic[E]):
+class AsyncHook(_Subscribers[Callable[[E], Awaitable[None]]]):
     """A notification whose subscribers are coroutines, awaited in order."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self._subscribers: list[Callable[[E], Awaitable[None]]] = []
-
-    def subscribe(self, subscriber: Callable[[E], Awaitable[None]]) -> Callable[[], None]:
-        self._subscribers.append(subscriber)
-        return lambda: self._subscribers.remove(subscriber)
 
     async def emit(self, event: E) -> None:
         for subscriber in tuple(self._subscribers):
             try:
                 await subscriber(event)
             except Exception:
-                log.exception("room hook %s: %r raised; it is detached", self.name, subscriber)
-                if subscriber in self._subscribers:
-                    self._subscribers.remove(subscriber)
+                self._failed(subscriber)
 
 
-class Gate(Generic[E]):
+class Gate(_Subscribers[Callable[[E], None]]):
     """A check: every subscriber must pass; it fails closed and is never detached.
 
     Raises (from ``check``):
@@ -223,16 +222,8 @@ class Gate(Generic[E]):
         ProtocolError: a subscriber failed unexpectedly (logged): refused all the same.
     """
 
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self._checks: list[Callable[[E], None]] = []
-
-    def subscribe(self, check: Callable[[E], None]) -> Callable[[], None]:
-        self._checks.append(check)
-        return lambda: self._checks.remove(check)
-
     def check(self, event: E) -> None:
-        for check in self._checks:
+        for check in self._subscribers:
             try:
                 check(event)
             except CollabError:
@@ -241,23 +232,12 @@ class Gate(Generic[E]):
                 log.exception("room gate %s: %r failed; refused", self.name, check)
                 raise ProtocolError(f"refused: the {self.name} check failed ({exc})") from exc
 
-    def __len__(self) -> int:
-        return len(self._checks)
 
-
-class AsyncGate(Generic[E]):
+class AsyncGate(_Subscribers[Callable[[E], Awaitable[None]]]):
     """``Gate`` for checks that must await (a room opens only once each passed)."""
 
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self._checks: list[Callable[[E], Awaitable[None]]] = []
-
-    def subscribe(self, check: Callable[[E], Awaitable[None]]) -> Callable[[], None]:
-        self._checks.append(check)
-        return lambda: self._checks.remove(check)
-
     async def check(self, event: E) -> None:
-        for check in self._checks:
+        for check in self._subscribers:
             await check(event)  # an error refuses the opening; the caller reports it
 
 

@@ -184,10 +184,6 @@ class RoomRegistry:
         room.join(channel, identity, epoch, role, may_run=may_run)
         return room
 
-    async def role_of(self, username: str, path: str) -> Role | None:
-        """The role of ``username`` on ``path`` (``None``: no access)."""
-        return await self.access.role_of(username, path)
-
     async def refresh_roles(self, path: str) -> None:
         """Memberships on ``path`` (a file, or a folder and all inside) changed: give
         every connected client of the rooms there its new role at once."""
@@ -302,7 +298,7 @@ class RoomRegistry:
     def presence_entries(self) -> list[dict[str, Any]]:
         """Everyone connected to any room, one entry per connection."""
         now = self._clock()
-        return [entry for room in self.rooms.values() for entry in room.presence_at(now)]
+        return [entry for room in self.rooms.values() for entry in room.presence(now)]
 
     # -- following the contents service ------------------------------------------------
 

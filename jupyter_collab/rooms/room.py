@@ -154,12 +154,9 @@ class Room:
         """Merge a change another program made to the file; True if the doc changed."""
         return await self.file.check_disk()
 
-    def presence(self) -> list[dict[str, Any]]:
-        """One presence feed entry per connection (see ``presence.py``)."""
-        return presence_entries(self, self._clock())
-
-    def presence_at(self, now: float) -> list[dict[str, Any]]:
-        return presence_entries(self, now)
+    def presence(self, now: float | None = None) -> list[dict[str, Any]]:
+        """One presence feed entry per connection (see ``presence.py``), as of ``now``."""
+        return presence_entries(self, self._clock() if now is None else now)
 
     # -- clients ------------------------------------------------------------------------
 
