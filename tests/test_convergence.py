@@ -234,12 +234,7 @@ class Collaboration(RuleBasedStateMachine):
         for peer in self.peers:
             peer.channel = None
         assert self.registry is not None and self.store is not None
-        writes = self.store.history._writes  # noqa: SLF001 (a kill loses what is queued)
-        if writes._timer is not None:
-            writes._timer.cancel()
-        if writes._inflight is not None:
-            self.run(asyncio.wait([writes._inflight]))
-        writes._queue.clear()
+        self.store.history._writes.abandon()  # noqa: SLF001 (a kill loses what is queued)
         self.run(self.store.worker.close())  # no flush: a batch in flight lands, no more
         for room in list(self.registry.rooms.values()):
             self.run(room.close())
