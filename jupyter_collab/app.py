@@ -158,9 +158,11 @@ class CollabApp(ExtensionApp):
         0.1,
         config=True,
         help=(
-            "How long accepted updates may wait before they are committed together, in "
-            "seconds. Updates are relayed before the commit; a crash loses at most this much "
-            "from the store (clients send it again when they reconnect)."
+            "How long accepted updates wait before they are committed together, in seconds: "
+            "a batch is written at the first update after this interval (once that update "
+            "is relayed), and at the latest after twice the interval. Updates are relayed "
+            "before the commit; a crash loses at most twice this much from the store "
+            "(clients send it again when they reconnect)."
         ),
     )
     history_coalesce_seconds = Float(
