@@ -193,7 +193,12 @@ class SQLiteWorker:
             now = time.monotonic()
             due: float | None = None
             for writes in self._queues:
-                writes.write_if_due(now)
+                try:
+                    writes.write_if_due(now)
+                except Exception:
+                    # a bug, not a failed write (those are kept and retried inside): the
+                    # thread must live on, or every later call would wait forever
+                    log.exception("history store %s: the write queue failed", self.path)
                 at = writes.due_at
                 if at is not None and (due is None or at < due):
                     due = at
