@@ -59,6 +59,13 @@ class RoomNotFound(CollabError):
     http_status = 404
 
 
+class CommentNotFound(CollabError):
+    """No comment thread or message with that id is known."""
+
+    close_code = CloseCode.NOT_FOUND
+    http_status = 404
+
+
 class Conflict(CollabError):
     """The request contradicts the state of the room (another view, another type)."""
 

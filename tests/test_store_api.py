@@ -13,6 +13,8 @@ import pytest
 from jupyter_collab.store import (
     AccessRecords,
     AccessRepository,
+    CommentRecords,
+    CommentRepository,
     HistoryLog,
     HistoryRepository,
     LockRecords,
@@ -26,6 +28,7 @@ PAIRS = [
     (HistoryLog, HistoryRepository),
     (AccessRecords, AccessRepository),
     (LockRecords, LockRepository),
+    (CommentRecords, CommentRepository),
 ]
 
 

@@ -1,6 +1,6 @@
-"""Durable state in one SQLite file (through sqlite-utils), as three repositories on one
+"""Durable state in one SQLite file (through sqlite-utils), as four repositories on one
 worker: ``history`` (documents and their authored updates), ``access`` (memberships and
-share links) and ``locks`` (locked cells).
+share links), ``locks`` (locked cells) and ``comments`` (comment threads by document).
 
 ``SQLiteWorker`` owns the only connection and the only thread that touches it; every
 repository runs its sqlite calls there, so the event loop never blocks on disk and there
@@ -15,30 +15,46 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .access import AccessRepository
-from .api import AccessRecords, HistoryLog, LockRecords
+from .api import AccessRecords, CommentRecords, HistoryLog, LockRecords
+from .comments import CommentRepository
 from .history import HistoryRepository
 from .locks import LockRepository
-from .records import AuthorTotals, DocumentRecord, History
+from .records import (
+    AuthorTotals,
+    DocumentRecord,
+    History,
+    Message,
+    SuggestionState,
+    Thread,
+    ThreadStatus,
+)
 from .worker import SQLiteWorker
 
 __all__ = [
     "AccessRecords",
     "AccessRepository",
     "AuthorTotals",
+    "CommentRecords",
+    "CommentRepository",
     "DocumentRecord",
     "History",
     "HistoryLog",
     "HistoryRepository",
     "LockRecords",
     "LockRepository",
+    "Message",
     "SQLiteWorker",
     "Store",
+    "SuggestionState",
+    "Thread",
+    "ThreadStatus",
 ]
 
 if TYPE_CHECKING:  # mypy checks here that each repository satisfies its protocol
     _history: type[HistoryLog] = HistoryRepository
     _access: type[AccessRecords] = AccessRepository
     _locks: type[LockRecords] = LockRepository
+    _comments: type[CommentRecords] = CommentRepository
 
 
 class Store:
@@ -52,7 +68,7 @@ class Store:
         compaction_budget_bytes: once a document's rows exceed this, the rows up to
             its last save point are folded into a snapshot. ``None`` disables it.
         busy_timeout_seconds: how long sqlite waits on a lock before failing.
-        clock: the time stamped on updates, grants and locks.
+        clock: the time stamped on updates, grants, locks and comments.
     """
 
     def __init__(
@@ -69,6 +85,8 @@ class Store:
         self.worker = SQLiteWorker(path, busy_timeout_seconds=busy_timeout_seconds)
         self.access = AccessRepository(self.worker, clock=clock)
         self.locks = LockRepository(self.worker, clock=clock)
+        # kept by doc_id: they follow renames with the document, and need no follower
+        self.comments = CommentRepository(self.worker, clock=clock)
         self.history = HistoryRepository(
             self.worker,
             write_interval_seconds=write_interval_seconds,

@@ -1,17 +1,18 @@
 """The protocols the rest of the server programs against, one per repository.
 
 Rooms append to and load from a ``HistoryLog`` and keep cell locks in ``LockRecords``;
-``AccessControl`` keeps memberships and share links in ``AccessRecords``. The SQLite
-repositories of this package implement them; tests may pass fakes.
+``AccessControl`` keeps memberships and share links in ``AccessRecords``; the comment
+service keeps threads in ``CommentRecords``. The SQLite repositories of this package
+implement them; tests may pass fakes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Protocol, runtime_checkable
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
 
 from ..permissions import LinkGuest, Membership, Role, ShareLink
-from .records import DocumentRecord, History
+from .records import DocumentRecord, History, Message, SuggestionState, Thread, ThreadStatus
 
 
 @runtime_checkable
@@ -92,3 +93,54 @@ class AccessRecords(Protocol):
     async def set_links_used(self, root: str, used: dict[str, float]) -> None: ...
 
     async def links(self, root: str) -> list[ShareLink]: ...
+
+
+@runtime_checkable
+class CommentRecords(Protocol):
+    """Comment threads of each document, kept by doc id, with their messages; what the
+    comment service records and reads (``comments.CommentRepository`` implements it).
+    It refuses unknown ids and impossible states, and checks no roles."""
+
+    async def create_thread(
+        self,
+        doc_id: str,
+        anchor: dict[str, Any],
+        *,
+        author: str,
+        body: str,
+        mentions: Sequence[str] = (),
+        private: bool = False,
+        suggestion: str | None = None,
+    ) -> Thread: ...
+
+    async def set_status(self, thread_id: str, status: ThreadStatus, *, by: str) -> Thread: ...
+
+    async def set_anchor(
+        self, thread_id: str, anchor: dict[str, Any], *, detached: bool
+    ) -> Thread: ...
+
+    async def set_anchors(
+        self, doc_id: str, anchors: Mapping[str, tuple[dict[str, Any], bool]]
+    ) -> None: ...
+
+    async def decide_suggestion(
+        self, thread_id: str, state: SuggestionState, *, by: str
+    ) -> Thread: ...
+
+    async def reply(
+        self, thread_id: str, *, author: str, body: str, mentions: Sequence[str] = ()
+    ) -> Message: ...
+
+    async def edit_message(
+        self, message_id: str, *, body: str, mentions: Sequence[str] = ()
+    ) -> Message: ...
+
+    async def delete_message(self, message_id: str, *, by: str) -> Message: ...
+
+    async def threads(self, doc_id: str) -> list[Thread]: ...
+
+    async def thread(self, thread_id: str) -> Thread | None: ...
+
+    async def message(self, message_id: str) -> Message | None: ...
+
+    async def count_threads(self, doc_id: str) -> int: ...

@@ -155,12 +155,57 @@ def _v5_link_labels_and_guests(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v6_comments(db: sqlite_utils.Database) -> None:
+    # Kept by doc_id, not by path: a thread follows its document through renames, and
+    # outlives a delete (the document row stays, detached from its path).
+    db.execute(
+        """
+        CREATE TABLE comment_threads (
+            n INTEGER PRIMARY KEY,       -- creation order (a rowid VACUUM keeps)
+            thread_id TEXT NOT NULL UNIQUE,
+            doc_id TEXT NOT NULL REFERENCES documents(doc_id),
+            anchor TEXT NOT NULL,        -- JSON object: where in the document (opaque here)
+            detached INTEGER NOT NULL DEFAULT 0,  -- 1 once the anchored place is gone
+            author TEXT NOT NULL,        -- a username
+            created_at REAL NOT NULL,
+            private INTEGER NOT NULL DEFAULT 0,   -- 1: for its author and the owners only
+            status TEXT NOT NULL DEFAULT 'open',  -- 'open' | 'resolved'
+            resolved_by TEXT,
+            resolved_at REAL,
+            suggestion TEXT,             -- proposed replacement text, or NULL
+            suggestion_state TEXT,       -- NULL | 'open' | 'accepted' | 'rejected'
+            suggestion_decided_by TEXT,
+            suggestion_decided_at REAL
+        )
+        """
+    )
+    db.execute("CREATE INDEX comment_threads_doc ON comment_threads(doc_id)")
+    db.execute(
+        """
+        CREATE TABLE comment_messages (
+            n INTEGER PRIMARY KEY,       -- order within the thread
+            message_id TEXT NOT NULL UNIQUE,
+            thread_id TEXT NOT NULL REFERENCES comment_threads(thread_id),
+            author TEXT NOT NULL,
+            body TEXT NOT NULL,          -- markdown; '' once deleted
+            mentions TEXT NOT NULL,      -- JSON list of usernames
+            created_at REAL NOT NULL,
+            edited_at REAL,
+            deleted_at REAL,             -- the row stays as a placeholder
+            deleted_by TEXT
+        )
+        """
+    )
+    db.execute("CREATE INDEX comment_messages_thread ON comment_messages(thread_id)")
+
+
 MIGRATIONS: list[tuple[int, Callable[[sqlite_utils.Database], None]]] = [
     (1, _v1_initial),
     (2, _v2_memberships),
     (3, _v3_locks),
     (4, _v4_share_links),
     (5, _v5_link_labels_and_guests),
+    (6, _v6_comments),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 
