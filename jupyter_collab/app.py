@@ -27,6 +27,7 @@ from .handlers.websocket import fanout_frames
 from .paths import canonical_path
 from .permissions import Role
 from .rooms import LocalRelay, RoomRegistry
+from .rooms.comments import CommentLimits
 from .store import Store
 
 CONTENTS_SCHEMA = "https://events.jupyter.org/jupyter_server/contents_service/v1"
@@ -183,6 +184,22 @@ class CollabApp(ExtensionApp):
             "Default 1 MiB. None keeps every update row."
         ),
     )
+    comment_max_body_bytes = Int(
+        10 * 1024,
+        config=True,
+        help=(
+            "The longest comment message (or suggested text) anyone may post, in bytes of "
+            "UTF-8. Default 10 KiB; longer ones are refused with a message saying so."
+        ),
+    )
+    comment_max_threads = Int(
+        2000,
+        config=True,
+        help=(
+            "How many comment threads (open and resolved) one document may hold. Default "
+            "2000; a new thread past it is refused."
+        ),
+    )
     freeze_gc_after_start = Int(
         1,
         config=True,
@@ -248,6 +265,10 @@ class CollabApp(ExtensionApp):
             presence_idle_seconds=self.presence_idle_seconds,
             access=self.access,
             can_execute=self.can_execute,
+            comments=self.store.comments,
+            comment_limits=CommentLimits(
+                max_body_bytes=self.comment_max_body_bytes, max_threads=self.comment_max_threads
+            ),
         )
         self.access.on_change(self.registry.refresh_roles)
         self.gate = Gate(self, govern=self.govern_rest_api)

@@ -61,6 +61,7 @@ async def running(
         root=str(root),
         access=access,
         can_execute=lambda username, role: True,
+        comments=store.comments,
         clock=clock,
         **options,
     )

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Protocol
 
 from ..permissions import Role
-from ..store import HistoryLog, LockRecords
+from ..store import CommentRecords, HistoryLog, LockRecords
 
-__all__ = ["Access", "Channel", "HistoryLog", "LockRecords"]
+__all__ = ["Access", "Channel", "CommentRecords", "HistoryLog", "LockRecords"]
 
 
 class Access(Protocol):

@@ -24,11 +24,12 @@ from ..presence import PresenceFeed
 from ..protocol import StandardCloseCode, encode_event
 from ..store import DocumentRecord
 from . import hooks as h
+from .comments import CommentLimits, CommentService
 from .file import FileService
 from .identity import Identity
 from .locking import CellLocks
 from .people import NameService
-from .ports import Access, Channel, HistoryLog, LockRecords
+from .ports import Access, Channel, CommentRecords, HistoryLog, LockRecords
 from .presence import PresenceService
 from .relay import LocalRelay, Relay
 from .room import Room
@@ -59,6 +60,8 @@ class RoomRegistry:
             closed. ``None`` keeps rooms until shutdown.
         disk_poll_interval_seconds: how often open files are checked for changes
             made by other programs. ``None`` disables polling.
+        comments: where comment threads are kept; ``None`` serves no comments.
+        comment_limits: what one document's comments may hold.
     """
 
     def __init__(
@@ -76,6 +79,8 @@ class RoomRegistry:
         idle_timeout_seconds: float | None = 60.0,
         disk_poll_interval_seconds: float | None = 2.0,
         presence_idle_seconds: float = 60.0,
+        comments: CommentRecords | None = None,
+        comment_limits: CommentLimits | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.history = history
@@ -102,6 +107,10 @@ class RoomRegistry:
         self.file_service = FileService(self.rooms, poll_seconds=disk_poll_interval_seconds)
         self.file_service.install(self.hooks)
         NameService(self).install(self.hooks)
+        self.comments: CommentService | None = None
+        if comments is not None:
+            self.comments = CommentService(comments, access, comment_limits)
+            self.comments.install(self.hooks)
         self.hooks.tick.subscribe(self._expire_links)
         self.hooks.tick.subscribe(self._evict_on_tick)
 
