@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from tornado import web
 
 from ..guests import JoinHandler
+from .comments import CommentsHandler
 from .links import LinksHandler
 from .members import MembersHandler
 from .presence import PresenceWebSocketHandler
@@ -30,5 +31,6 @@ def route_table(
         (r"/api/collab/presence", PresenceWebSocketHandler, kwargs),
         (r"/api/collab/members/?(.*)", MembersHandler, kwargs),
         (r"/api/collab/links/?(.*)", LinksHandler, kwargs),
+        (r"/api/collab/comments/?(.*)", CommentsHandler, kwargs),
         (r"/collab/join/([^/]+)", JoinHandler, kwargs),
     ]

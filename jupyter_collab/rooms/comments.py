@@ -19,16 +19,19 @@ Who may do what (``docs/PROTOCOL.md``, Comments):
 from __future__ import annotations
 
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..errors import CollabError, ProtocolError
+from ..close_codes import CloseCode
+from ..errors import CommentNotFound, Conflict, ProtocolError
 from ..permissions import Action, Role, allows
 from ..protocol import encode_event
 from ..store.records import Message, Thread, ThreadStatus
 from . import hooks as h
 from .ports import Access, CommentRecords
+
+Operation = Callable[["Room", "Actor", dict[str, Any]], Awaitable[Thread]]
 
 if TYPE_CHECKING:
     from .identity import Client
@@ -40,6 +43,22 @@ log = logging.getLogger(__name__)
 class CommentRefused(ProtocolError):
     """A comment request that cannot be carried out; its sender gets an ``error`` event
     (the connection stays open) or, over REST, HTTP 400. Nothing was changed."""
+
+
+class CommentForbidden(CommentRefused):
+    """The sender's role does not allow the request (over REST, HTTP 403)."""
+
+    close_code = CloseCode.FORBIDDEN  # never closes a socket: a pair with the status
+    http_status = 403
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asks: from the server's own record of the connection or request, never from
+    what the request says."""
+
+    username: str
+    role: Role
 
 
 @dataclass(frozen=True)
@@ -98,21 +117,22 @@ class CommentService:
         self.access = access
         self.limits = limits or CommentLimits()
         self._threads: dict[str, dict[str, Thread]] = {}  # doc id -> thread id -> thread
-
-    def install(self, hooks: h.RoomHooks) -> None:
-        hooks.opening.subscribe(self._opening)
-        hooks.joined.subscribe(self._joined)
-        hooks.client_changed.subscribe(self._client_changed)
-        hooks.closed.subscribe(self._closed)
-        for kind, command in {
+        self._operations: dict[str, Operation] = {
             "comment.create": self._create,
             "comment.reply": self._reply,
             "comment.edit": self._edit,
             "comment.delete": self._delete,
             "comment.resolve": self._resolve,
             "comment.reopen": self._reopen,
-        }.items():
-            hooks.handle(kind, self._guarded(command))
+        }
+
+    def install(self, hooks: h.RoomHooks) -> None:
+        hooks.opening.subscribe(self._opening)
+        hooks.joined.subscribe(self._joined)
+        hooks.client_changed.subscribe(self._client_changed)
+        hooks.closed.subscribe(self._closed)
+        for kind in self._operations:
+            hooks.handle(kind, self._on_request)
 
     # -- what clients see ---------------------------------------------------------------
 
@@ -142,7 +162,9 @@ class CommentService:
     def _closed(self, event: h.Closed) -> None:
         self._threads.pop(event.room.doc_id, None)
 
-    def _publish(self, room: Room, thread: Thread, sender: Client, request_id: Any) -> None:
+    def _publish(
+        self, room: Room, thread: Thread, sender: Client | None = None, request_id: Any = None
+    ) -> None:
         """Tell every client that may see ``thread``; the sender's copy carries its
         request id (the others get ``null``)."""
         self._threads.setdefault(room.doc_id, {})[thread.thread_id] = thread
@@ -156,25 +178,55 @@ class CommentService:
             room.relay.broadcast(
                 room.doc_id, encode_event({"type": "comment", "id": None, "thread": body}), others
             )
-        if sender.channel in room.clients:
+        if sender is not None and sender.channel in room.clients:
             sender.channel.send(encode_event({"type": "comment", "id": request_id, "thread": body}))
 
     # -- requests -----------------------------------------------------------------------
 
-    def _guarded(self, command: Any) -> h.Command:
-        """Answer a refused request with an ``error`` event; the connection stays open."""
+    async def perform(self, room: Room, actor: Actor, request: dict[str, Any]) -> Thread:
+        """Carry out one comment request (a room event or a REST call) and tell every
+        client of the room that may see the thread.
 
-        def handle(event: h.EventReceived) -> None:
-            try:
-                command(event)
-            except CommentRefused as refused:
-                event.room.send_error(event.client, event.event.get("id"), str(refused))
+        Raises:
+            CommentRefused: a bad request (``CommentForbidden``: not the sender's to do);
+                nothing was changed.
+            StoreError: the store failed; nothing was published.
+        """
+        thread = await self._perform(room, actor, request)
+        self._publish(room, thread)
+        return thread
 
-        return handle
+    async def _perform(self, room: Room, actor: Actor, request: dict[str, Any]) -> Thread:
+        operation = self._operations.get(request.get("type"))  # type: ignore[arg-type]
+        if operation is None:
+            raise CommentRefused(f"unknown comment request {request.get('type')!r}")
+        try:
+            return await operation(room, actor, request)
+        except (CommentNotFound, Conflict) as gone:  # a race with another request
+            raise CommentRefused(f"comment: {gone}") from gone
 
-    def _create(self, event: h.EventReceived) -> None:
+    def _on_request(self, event: h.EventReceived) -> None:
         room, client, request = event.room, event.client, event.event
-        self._need(client, Action.COMMENT, "comment")
+        actor = Actor(client.identity.username, client.role)
+
+        async def run() -> None:
+            try:
+                thread = await self._perform(room, actor, request)
+            except CommentRefused as refused:
+                reason = str(refused)
+            except Exception as exc:
+                log.warning("room %s: a comment request failed: %s", room.doc_id, exc)
+                reason = f"comment: not stored: {exc}"
+            else:
+                self._publish(room, thread, client, request.get("id"))
+                return
+            if client.channel in room.clients:
+                room.send_error(client, request.get("id"), reason)
+
+        room.spawn(run(), f"{request['type']} of {actor.username}")
+
+    async def _create(self, room: Room, actor: Actor, request: dict[str, Any]) -> Thread:
+        self._need(actor, Action.COMMENT, "comment")
         body = self._body(request)
         private = request.get("private", False)
         if not isinstance(private, bool):
@@ -194,132 +246,69 @@ class CommentService:
         anchor = self._anchor(room, request.get("anchor"))
         if suggestion is not None and anchor.get("kind") != "range":
             raise CommentRefused("comment: a suggestion replaces a range of text")
-        mentions = self._mentions(request)
-        self._spawn(
-            room,
-            client,
-            request.get("id"),
-            self._store_thread(
-                room, client, request.get("id"), anchor, body, mentions, private, suggestion
-            ),
-        )
-
-    async def _store_thread(
-        self,
-        room: Room,
-        client: Client,
-        request_id: Any,
-        anchor: dict[str, Any],
-        body: str,
-        mentions: list[str],
-        private: bool,
-        suggestion: str | None,
-    ) -> None:
-        if not await self._all_may_read(room, client, request_id, mentions):
-            return
-        thread = await self.records.create_thread(
+        mentions = await self._mentions(room, request)
+        return await self.records.create_thread(
             room.doc_id,
             anchor,
-            author=client.identity.username,
+            author=actor.username,
             body=body,
             mentions=mentions,
             private=private,
             suggestion=suggestion,
         )
-        self._publish(room, thread, client, request_id)
 
-    def _reply(self, event: h.EventReceived) -> None:
-        room, client, request = event.room, event.client, event.event
-        self._need(client, Action.COMMENT, "reply")
-        thread = self._thread(room, client, request)
+    async def _reply(self, room: Room, actor: Actor, request: dict[str, Any]) -> Thread:
+        self._need(actor, Action.COMMENT, "reply")
+        thread = self._thread(room, actor, request)
         body = self._body(request)
-        mentions = self._mentions(request)
+        mentions = await self._mentions(room, request)
+        await self.records.reply(
+            thread.thread_id, author=actor.username, body=body, mentions=mentions
+        )
+        return await self._reread(thread)
 
-        async def store() -> None:
-            if not await self._all_may_read(room, client, request.get("id"), mentions):
-                return
-            await self.records.reply(
-                thread.thread_id, author=client.identity.username, body=body, mentions=mentions
-            )
-            await self._republish(room, thread.thread_id, client, request.get("id"))
-
-        self._spawn(room, client, request.get("id"), store())
-
-    def _edit(self, event: h.EventReceived) -> None:
-        room, client, request = event.room, event.client, event.event
-        self._need(client, Action.COMMENT, "edit")
-        thread, message = self._message(room, client, request)
-        if message.author != client.identity.username:
-            raise CommentRefused("edit: only its author can edit a message")
+    async def _edit(self, room: Room, actor: Actor, request: dict[str, Any]) -> Thread:
+        self._need(actor, Action.COMMENT, "edit")
+        thread, message = self._message(room, actor, request)
+        if message.author != actor.username:
+            raise CommentForbidden("edit: only its author can edit a message")
         if message.deleted_at is not None:
             raise CommentRefused("edit: the message was deleted")
         body = self._body(request)
-        mentions = self._mentions(request)
+        mentions = await self._mentions(room, request)
+        await self.records.edit_message(message.message_id, body=body, mentions=mentions)
+        return await self._reread(thread)
 
-        async def store() -> None:
-            if not await self._all_may_read(room, client, request.get("id"), mentions):
-                return
-            await self.records.edit_message(message.message_id, body=body, mentions=mentions)
-            await self._republish(room, thread.thread_id, client, request.get("id"))
+    async def _delete(self, room: Room, actor: Actor, request: dict[str, Any]) -> Thread:
+        self._need(actor, Action.COMMENT, "delete")
+        thread, message = self._message(room, actor, request)
+        if message.author != actor.username and not allows(actor.role, Action.MANAGE):
+            raise CommentForbidden("delete: only its author or an owner can delete a message")
+        if message.deleted_at is None:
+            await self.records.delete_message(message.message_id, by=actor.username)
+        return await self._reread(thread)
 
-        self._spawn(room, client, request.get("id"), store())
+    async def _resolve(self, room: Room, actor: Actor, request: dict[str, Any]) -> Thread:
+        return await self._set_status(room, actor, request, "resolved")
 
-    def _delete(self, event: h.EventReceived) -> None:
-        room, client, request = event.room, event.client, event.event
-        self._need(client, Action.COMMENT, "delete")
-        thread, message = self._message(room, client, request)
-        username = client.identity.username
-        if message.author != username and not allows(client.role, Action.MANAGE):
-            raise CommentRefused("delete: only its author or an owner can delete a message")
+    async def _reopen(self, room: Room, actor: Actor, request: dict[str, Any]) -> Thread:
+        return await self._set_status(room, actor, request, "open")
 
-        async def store() -> None:
-            if message.deleted_at is None:
-                await self.records.delete_message(message.message_id, by=username)
-            await self._republish(room, thread.thread_id, client, request.get("id"))
-
-        self._spawn(room, client, request.get("id"), store())
-
-    def _resolve(self, event: h.EventReceived) -> None:
-        self._set_status(event, "resolved")
-
-    def _reopen(self, event: h.EventReceived) -> None:
-        self._set_status(event, "open")
-
-    def _set_status(self, event: h.EventReceived, status: ThreadStatus) -> None:
-        room, client, request = event.room, event.client, event.event
-        verb = "resolve" if status == "resolved" else "reopen"
-        self._need(client, Action.COMMENT, verb)
-        thread = self._thread(room, client, request)
-
-        async def store() -> None:
-            if thread.status != status:
-                await self.records.set_status(thread.thread_id, status, by=client.identity.username)
-            await self._republish(room, thread.thread_id, client, request.get("id"))
-
-        self._spawn(room, client, request.get("id"), store())
-
-    def _spawn(
-        self, room: Room, client: Client, request_id: Any, work: Coroutine[Any, Any, None]
-    ) -> None:
-        """Store in the background; a store failure is answered with an ``error`` event
-        (nothing was published, so every client still shows the same threads)."""
-
-        async def run() -> None:
-            try:
-                await work
-            except Exception as exc:
-                log.warning("room %s: a comment request failed: %s", room.doc_id, exc)
-                if client.channel in room.clients:
-                    room.send_error(client, request_id, f"comment: not stored: {exc}")
-
-        room.spawn(run(), f"comment request of {client.identity.username}")
+    async def _set_status(
+        self, room: Room, actor: Actor, request: dict[str, Any], status: ThreadStatus
+    ) -> Thread:
+        self._need(actor, Action.COMMENT, "resolve" if status == "resolved" else "reopen")
+        thread = self._thread(room, actor, request)
+        if thread.status == status:
+            return thread
+        return await self.records.set_status(thread.thread_id, status, by=actor.username)
 
     # -- checks -------------------------------------------------------------------------
 
-    def _need(self, client: Client, action: Action, verb: str) -> None:
-        if not allows(client.role, action):
-            raise CommentRefused(
-                f"{verb}: {client.role.label}s cannot write comments; commenters, editors "
+    def _need(self, actor: Actor, action: Action, verb: str) -> None:
+        if not allows(actor.role, action):
+            raise CommentForbidden(
+                f"{verb}: {actor.role.label}s cannot write comments; commenters, editors "
                 "and owners can"
             )
 
@@ -349,7 +338,8 @@ class CommentService:
             )
         return body
 
-    def _mentions(self, request: dict[str, Any]) -> list[str]:
+    async def _mentions(self, room: Room, request: dict[str, Any]) -> list[str]:
+        """The people a message mentions: each must hold a role on the document."""
         mentions = request.get("mentions", [])
         if not isinstance(mentions, list) or not all(isinstance(m, str) and m for m in mentions):
             raise CommentRefused('comment: "mentions" must be a list of usernames')
@@ -357,47 +347,32 @@ class CommentService:
             raise CommentRefused(
                 f"comment: at most {self.limits.max_mentions} people can be mentioned"
             )
-        return list(dict.fromkeys(mentions))
-
-    async def _all_may_read(
-        self, room: Room, client: Client, request_id: Any, mentions: list[str]
-    ) -> bool:
-        """Whether everyone mentioned holds a role on the document; if not, the sender
-        is told who does not and nothing is stored."""
+        mentions = list(dict.fromkeys(mentions))
         outside = [m for m in mentions if await self.access.role_of(m, room.path) is None]
-        if outside and client.channel in room.clients:
+        if outside:
             names = ", ".join(outside)
-            room.send_error(
-                client,
-                request_id,
-                f"comment: {names} cannot be mentioned: no role on {room.path}",
-            )
-        return not outside
+            raise CommentRefused(f"comment: {names} cannot be mentioned: no role on {room.path}")
+        return mentions
 
-    def _thread(self, room: Room, client: Client, request: dict[str, Any]) -> Thread:
+    def _thread(self, room: Room, actor: Actor, request: dict[str, Any]) -> Thread:
         thread_id = request.get("thread")
-        thread = (
-            self._threads.get(room.doc_id, {}).get(thread_id)
-            if isinstance(thread_id, str)
-            else None
-        )
+        threads = self._threads.get(room.doc_id, {})
+        thread = threads.get(thread_id) if isinstance(thread_id, str) else None
         # a private thread one may not see is answered like one that does not exist
-        if thread is None or not may_see(thread, client.identity.username, client.role):
+        if thread is None or not may_see(thread, actor.username, actor.role):
             raise CommentRefused(f"comment: no thread {thread_id!r} in {room.path}")
         return thread
 
-    def _message(
-        self, room: Room, client: Client, request: dict[str, Any]
-    ) -> tuple[Thread, Message]:
-        thread = self._thread(room, client, request)
+    def _message(self, room: Room, actor: Actor, request: dict[str, Any]) -> tuple[Thread, Message]:
+        thread = self._thread(room, actor, request)
         message_id = request.get("message")
         for message in thread.messages:
             if message.message_id == message_id:
                 return thread, message
         raise CommentRefused(f"comment: no message {message_id!r} in that thread")
 
-    async def _republish(self, room: Room, thread_id: str, client: Client, request_id: Any) -> None:
-        thread = await self.records.thread(thread_id)
-        if thread is None:  # pragma: no cover - threads are never removed
-            raise CollabError(f"thread {thread_id} vanished")
-        self._publish(room, thread, client, request_id)
+    async def _reread(self, thread: Thread) -> Thread:
+        fresh = await self.records.thread(thread.thread_id)
+        if fresh is None:  # threads are never removed
+            raise CommentNotFound(f"thread {thread.thread_id} is gone")
+        return fresh

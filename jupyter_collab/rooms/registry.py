@@ -136,6 +136,10 @@ class RoomRegistry:
             return room
         return await self._once(f"path:{path}", lambda: self._load_path(path, kind))
 
+    def room_at(self, path: str) -> Room | None:
+        """The open room of ``path`` (canonical), if any."""
+        return self._by_path.get(path.strip("/"))
+
     async def get_room(self, doc_id: str) -> Room:
         """The live room for ``doc_id``, reloading it from the store if needed.
 
