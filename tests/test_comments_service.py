@@ -46,14 +46,18 @@ class Class:
         """Send one request; the one answer addressed to it (by its ``id``)."""
         request.setdefault("id", f"{peer.identity.username}-{len(peer.events)}")
         peer.to_room.append(encode_event(request))
+        await self.settled()
+        answers = [e for e in peer.events if e.get("id") == request["id"]]
+        assert len(answers) == 1, answers
+        return answers[0]
+
+    async def settled(self) -> None:
+        """Deliver everything, and await what the room spawned (store writes)."""
         settle(*self.peers)
         while self.room._tasks:  # noqa: SLF001 (the spawned store writes)
             for task in list(self.room._tasks):  # noqa: SLF001
                 await task
         settle(*self.peers)
-        answers = [e for e in peer.events if e.get("id") == request["id"]]
-        assert len(answers) == 1, answers
-        return answers[0]
 
     async def stored(self) -> list[Any]:
         assert self.registry.comments is not None
@@ -89,7 +93,7 @@ async def test_a_commenter_starts_a_thread_on_a_cell_and_everyone_sees_it(root, 
         thread = answer["thread"]
         assert answer["type"] == "comment" and thread["author"] == "bob"
         assert bodies(thread) == ["why **1**?"] and thread["status"] == "open"
-        assert thread["anchor"] == CELL0 and not thread["private"]
+        assert thread["anchor"] == {**CELL0, "quote": "print(1)"} and not thread["private"]
         assert seen(alice) == {thread["id"]: thread}
         assert [e.get("id") for e in alice.events if e["type"] == "comment"] == [None]
         late = c.join("carol", Role.VIEWER)
@@ -269,3 +273,52 @@ async def test_a_document_holds_at_most_the_configured_number_of_threads(root, t
 
         assert third["type"] == "error" and "has 2 threads" in third["reason"]
         assert len(await c.stored()) == 2
+
+
+async def test_a_thread_follows_its_cell_through_moves_and_detaches_when_it_is_deleted(
+    root, tmp_path, clock
+):
+    async with running(root, tmp_path / "h.db", clock) as registry:
+        c = await open_class(registry)
+        alice, bob = c.join("alice", Role.OWNER), c.join("bob", Role.COMMENTER)
+        tid = (await c.ask(bob, type="comment.create", anchor=CELL0, body="hm"))["thread"]["id"]
+        cells = alice.ydoc.ycells
+
+        # JupyterLab moves a cell by deleting it and inserting a copy with the same id
+        moved = cells[0].to_py()
+        with alice.doc.transaction():
+            del cells[0]
+            cells.insert(1, alice.ydoc.create_ycell(moved))
+        await c.settled()
+        assert not seen(bob)[tid]["detached"]
+
+        deleted = cells[1].to_py()
+        del cells[1]
+        await c.settled()
+        assert seen(bob)[tid]["detached"] and seen(alice)[tid]["detached"]
+        assert seen(bob)[tid]["anchor"]["quote"] == "print(1)"
+        assert [t.detached for t in await c.stored()] == [True]
+
+        cells.insert(0, alice.ydoc.create_ycell(deleted))  # undone: the same id is back
+        await c.settled()
+        assert not seen(bob)[tid]["detached"]
+        assert [t.detached for t in await c.stored()] == [False]
+
+
+async def test_its_author_or_an_owner_reattaches_a_thread_to_another_cell(root, tmp_path, clock):
+    async with running(root, tmp_path / "h.db", clock) as registry:
+        c = await open_class(registry)
+        alice = c.join("alice", Role.OWNER)
+        bob, eve = c.join("bob", Role.COMMENTER), c.join("eve", Role.COMMENTER)
+        tid = (await c.ask(bob, type="comment.create", anchor=CELL0, body="hm"))["thread"]["id"]
+        del alice.ydoc.ycells[0]
+        await c.settled()
+        other = {"kind": "cell", "cell_id": "cell-1"}
+
+        refused = await c.ask(eve, type="comment.reattach", thread=tid, anchor=other)
+        assert refused["type"] == "error" and "author or an owner" in refused["reason"]
+        assert seen(eve)[tid]["detached"]
+
+        moved = (await c.ask(bob, type="comment.reattach", thread=tid, anchor=other))["thread"]
+        assert not moved["detached"] and moved["anchor"]["cell_id"] == "cell-1"
+        assert seen(alice)[tid] == moved

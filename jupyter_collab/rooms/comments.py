@@ -124,6 +124,7 @@ class CommentService:
             "comment.delete": self._delete,
             "comment.resolve": self._resolve,
             "comment.reopen": self._reopen,
+            "comment.reattach": self._reattach,
         }
 
     def install(self, hooks: h.RoomHooks) -> None:
@@ -131,6 +132,7 @@ class CommentService:
         hooks.joined.subscribe(self._joined)
         hooks.client_changed.subscribe(self._client_changed)
         hooks.closed.subscribe(self._closed)
+        hooks.cells_moved.subscribe(self._cells_moved)
         for kind in self._operations:
             hooks.handle(kind, self._on_request)
 
@@ -161,6 +163,31 @@ class CommentService:
 
     def _closed(self, event: h.Closed) -> None:
         self._threads.pop(event.room.doc_id, None)
+
+    def _cells_moved(self, event: h.CellsMoved) -> None:
+        """Threads on a cell that is gone are detached (they keep their quote); a cell
+        that is back (an undone delete brings the same id) takes its threads again."""
+        room = event.room
+        threads = self._threads.get(room.doc_id)
+        if not threads or room.cells is None:
+            return
+        ids = room.cells.ids()
+        changed = {
+            t.thread_id: (t.anchor, t.anchor["cell_id"] not in ids)
+            for t in threads.values()
+            if t.anchor.get("kind") == "cell" and (t.anchor["cell_id"] not in ids) != t.detached
+        }
+        if changed:
+            room.spawn(self._store_anchors(room, changed), "detaching comment threads")
+
+    async def _store_anchors(
+        self, room: Room, changed: dict[str, tuple[dict[str, Any], bool]]
+    ) -> None:
+        await self.records.set_anchors(room.doc_id, changed)
+        for thread_id in changed:
+            fresh = await self.records.thread(thread_id)
+            if fresh is not None:
+                self._publish(room, fresh)
 
     def _publish(
         self, room: Room, thread: Thread, sender: Client | None = None, request_id: Any = None
@@ -303,6 +330,16 @@ class CommentService:
             return thread
         return await self.records.set_status(thread.thread_id, status, by=actor.username)
 
+    async def _reattach(self, room: Room, actor: Actor, request: dict[str, Any]) -> Thread:
+        """Point a thread at another cell: its author or an owner, e.g. after its cell
+        was deleted."""
+        self._need(actor, Action.COMMENT, "reattach")
+        thread = self._thread(room, actor, request)
+        if thread.author != actor.username and not allows(actor.role, Action.MANAGE):
+            raise CommentForbidden("reattach: only its author or an owner can move a thread")
+        anchor = self._anchor(room, request.get("anchor"))
+        return await self.records.set_anchor(thread.thread_id, anchor, detached=False)
+
     # -- checks -------------------------------------------------------------------------
 
     def _need(self, actor: Actor, action: Action, verb: str) -> None:
@@ -323,9 +360,12 @@ class CommentService:
         cell_id = anchor.get("cell_id")
         if room.kind != "notebook" or room.cells is None:
             raise CommentRefused("comment: only notebooks have cells; anchor on a range")
-        if not isinstance(cell_id, str) or cell_id not in room.cells.ids():
+        index = room.cells.index_of(cell_id) if isinstance(cell_id, str) else None
+        if index is None:
             raise CommentRefused(f"comment: no cell {cell_id!r} in {room.path}")
-        return {"kind": "cell", "cell_id": cell_id}
+        # what the cell said, shown with the thread if the cell is deleted
+        source = str(room.cells.array[index].get("source", ""))
+        return {"kind": "cell", "cell_id": cell_id, "quote": source[: self.limits.max_quote_chars]}
 
     def _body(self, request: dict[str, Any]) -> str:
         body = request.get("body")
