@@ -222,7 +222,11 @@ def encode_query_awareness() -> bytes:
 
 
 def encode_event(event: dict[str, Any]) -> bytes:
-    text = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+    return encode_event_text(json.dumps(event, separators=(",", ":"), ensure_ascii=False))
+
+
+def encode_event_text(text: str) -> bytes:
+    """An event message from JSON text the caller wrote (a JSON object with a ``type``)."""
     return bytes((MessageKind.EVENT,)) + encode_var_string(text)
 
 

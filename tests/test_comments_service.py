@@ -170,9 +170,12 @@ async def test_a_thread_is_resolved_and_reopened(root, tmp_path, clock):
         resolved = (await c.ask(bob, type="comment.resolve", thread=tid))["thread"]
         assert resolved["status"] == "resolved" and resolved["resolved_by"] == "bob"
         assert seen(alice)[tid]["status"] == "resolved"
+        assert seen(c.join("carol", Role.VIEWER))[tid]["status"] == "resolved"
         reopened = (await c.ask(alice, type="comment.reopen", thread=tid))["thread"]
         assert reopened["status"] == "open" and reopened["resolved_by"] is None
         assert seen(bob)[tid]["status"] == "open"
+        # joiners get the threads as they are now, not as an earlier joiner got them
+        assert seen(c.join("dan", Role.VIEWER))[tid] == reopened
 
 
 async def test_a_private_thread_is_seen_only_by_its_author_and_the_owners(root, tmp_path, clock):

@@ -18,6 +18,7 @@ Who may do what (``docs/PROTOCOL.md``, Comments):
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from ..close_codes import CloseCode
 from ..errors import CommentNotFound, Conflict, ProtocolError
 from ..permissions import Action, Role, allows
-from ..protocol import encode_event
+from ..protocol import encode_event, encode_event_text
 from ..store.records import Message, Thread, ThreadStatus
 from . import hooks as h
 from .ports import Access, CommentRecords
@@ -117,6 +118,9 @@ class CommentService:
         self.access = access
         self.limits = limits or CommentLimits()
         self._threads: dict[str, dict[str, Thread]] = {}  # doc id -> thread id -> thread
+        self._texts: dict[str, dict[str, str]] = {}  # doc id -> thread id -> its JSON
+        # doc id -> (how many threads, the snapshot of them all) when none is private
+        self._public: dict[str, tuple[int, bytes]] = {}
         self._operations: dict[str, Operation] = {
             "comment.create": self._create,
             "comment.reply": self._reply,
@@ -157,12 +161,37 @@ class CommentService:
 
     def _send_snapshot(self, room: Room, client: Client, *, even_empty: bool) -> None:
         threads = self.visible(room, client.identity.username, client.role)
-        if threads or even_empty:
-            snapshot = {"type": "comments", "threads": [thread_json(t) for t in threads]}
-            client.channel.send(encode_event(snapshot))
+        if not threads and not even_empty:
+            return
+        # a class joining a document with many threads: each thread's JSON is written
+        # once, and the snapshot of the threads everyone sees once per change (1000
+        # threads of 3 messages: 16 ms to encode, 1.3 MB)
+        public = self._public.get(room.doc_id)
+        if public is not None and public[0] == len(threads) and not any(t.private for t in threads):
+            client.channel.send(public[1])
+            return
+        text = self._texts.setdefault(room.doc_id, {})
+        parts = []
+        for thread in threads:
+            part = text.get(thread.thread_id)
+            if part is None:
+                part = text[thread.thread_id] = json.dumps(
+                    thread_json(thread), separators=(",", ":"), ensure_ascii=False
+                )
+            parts.append(part)
+        message = encode_event_text('{"type":"comments","threads":[' + ",".join(parts) + "]}")
+        if not any(t.private for t in threads):
+            self._public[room.doc_id] = (len(threads), message)
+        client.channel.send(message)
+
+    def _forget_texts(self, doc_id: str, thread: Thread) -> None:
+        self._texts.get(doc_id, {}).pop(thread.thread_id, None)
+        self._public.pop(doc_id, None)
 
     def _closed(self, event: h.Closed) -> None:
         self._threads.pop(event.room.doc_id, None)
+        self._texts.pop(event.room.doc_id, None)
+        self._public.pop(event.room.doc_id, None)
 
     def _cells_moved(self, event: h.CellsMoved) -> None:
         """Threads on a cell that is gone are detached (they keep their quote); a cell
@@ -195,6 +224,7 @@ class CommentService:
         """Tell every client that may see ``thread``; the sender's copy carries its
         request id (the others get ``null``)."""
         self._threads.setdefault(room.doc_id, {})[thread.thread_id] = thread
+        self._forget_texts(room.doc_id, thread)
         body = thread_json(thread)
         others = [
             c.channel
