@@ -28,6 +28,7 @@ LOOPBACK = "127.0.0.1"
 # -- y-protocols messages (lib0 encoding) -----------------------------------------------
 
 SYNC, AWARENESS = 0, 1
+EVENT_KIND = 4  # a JSON event (docs/PROTOCOL.md)
 STEP1, STEP2, UPDATE = 0, 1, 2
 EMPTY_UPDATE = b"\x00\x00"
 EMPTY_STATE_VECTOR = b"\x00"

@@ -110,7 +110,10 @@ async def test_threads_are_loaded_again_when_the_room_reopens(root, tmp_path, cl
         await c.ask(bob, type="comment.create", anchor=CELL0, body="kept")
     async with running(root, tmp_path / "h.db", clock) as registry:
         c = await open_class(registry)
-        carol = c.join("carol", Role.VIEWER)
+        carol = c.join("carol", Role.VIEWER)  # served at once; the threads follow
+        assert registry.comments is not None
+        await registry.comments.visible(c.room, "carol", Role.VIEWER)
+        await c.settled()
         assert [bodies(t) for t in seen(carol).values()] == [["kept"]]
 
 

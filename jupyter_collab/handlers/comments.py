@@ -55,7 +55,7 @@ class CommentsHandler(APIHandler):
         registry = self.collab.registry
         room = registry.room_at(path)
         if room is not None:
-            threads = service.visible(room, username, role)
+            threads = await service.visible(room, username, role)
         else:
             record = await registry.history.find_document(registry.root, path)
             stored = [] if record is None else await service.records.threads(record.doc_id)

@@ -18,6 +18,7 @@ Who may do what (``docs/PROTOCOL.md``, Comments):
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -118,6 +119,7 @@ class CommentService:
         self.access = access
         self.limits = limits or CommentLimits()
         self._threads: dict[str, dict[str, Thread]] = {}  # doc id -> thread id -> thread
+        self._loading: dict[str, asyncio.Future[list[Thread]]] = {}  # doc id -> the read
         self._texts: dict[str, dict[str, str]] = {}  # doc id -> thread id -> its JSON
         # doc id -> (how many threads, the snapshot of them all) when none is private
         self._public: dict[str, tuple[int, bytes]] = {}
@@ -142,25 +144,54 @@ class CommentService:
 
     # -- what clients see ---------------------------------------------------------------
 
-    def visible(self, room: Room, username: str, role: Role) -> list[Thread]:
+    async def visible(self, room: Room, username: str, role: Role) -> list[Thread]:
+        """The room's threads this person may see (once they are loaded)."""
+        await self._loaded(room)
+        return self._visible_now(room, username, role)
+
+    def _visible_now(self, room: Room, username: str, role: Role) -> list[Thread]:
         threads = self._threads.get(room.doc_id, {}).values()
         return [t for t in threads if may_see(t, username, role)]
 
     async def _opening(self, event: h.Opening) -> None:
+        # Loading 1000 threads takes tens of ms: the document is served without waiting
+        # for them, and they follow as soon as they are read (to everyone joined by then).
         room = event.room
-        threads = await self.records.threads(room.doc_id)
-        self._threads[room.doc_id] = {t.thread_id: t for t in threads}
+        loading = asyncio.ensure_future(self.records.threads(room.doc_id))
+        self._loading[room.doc_id] = loading
+        loading.add_done_callback(lambda done: self._on_loaded(room, done))
+
+    def _on_loaded(self, room: Room, done: asyncio.Future[list[Thread]]) -> None:
+        if done.cancelled() or self._loading.get(room.doc_id) is not done:
+            return  # the room closed meanwhile
+        if done.exception() is not None:
+            # the room works without its comments; requests answer with this error
+            log.warning("room %s: loading its comments failed: %s", room.doc_id, done.exception())
+            return
+        self._threads[room.doc_id] = {t.thread_id: t for t in done.result()}
+        for client in list(room.clients.values()):
+            self._send_snapshot(room, client, even_empty=False)
+
+    async def _loaded(self, room: Room) -> None:
+        """Wait until the room's threads are read (a request that came early waits)."""
+        loading = self._loading.get(room.doc_id)
+        if loading is None:
+            raise CommentRefused(f"comment: {room.path} is closed")
+        await asyncio.shield(loading)
 
     def _joined(self, event: h.Joined) -> None:
-        # threads are never removed: a client that saw none needs no empty snapshot
-        self._send_snapshot(event.room, event.client, even_empty=False)
+        # threads are never removed: a client that saw none needs no empty snapshot; before
+        # they are loaded, the load sends them
+        loading = self._loading.get(event.room.doc_id)
+        if loading is not None and loading.done():
+            self._send_snapshot(event.room, event.client, even_empty=False)
 
     def _client_changed(self, event: h.ClientChanged) -> None:
         if event.what == "role":  # an owner sees private threads, others stop seeing them
             self._send_snapshot(event.room, event.client, even_empty=True)
 
     def _send_snapshot(self, room: Room, client: Client, *, even_empty: bool) -> None:
-        threads = self.visible(room, client.identity.username, client.role)
+        threads = self._visible_now(room, client.identity.username, client.role)
         if not threads and not even_empty:
             return
         # a class joining a document with many threads: each thread's JSON is written
@@ -189,6 +220,9 @@ class CommentService:
         self._public.pop(doc_id, None)
 
     def _closed(self, event: h.Closed) -> None:
+        loading = self._loading.pop(event.room.doc_id, None)
+        if loading is not None and not loading.done():
+            loading.cancel()
         self._threads.pop(event.room.doc_id, None)
         self._texts.pop(event.room.doc_id, None)
         self._public.pop(event.room.doc_id, None)
@@ -254,6 +288,7 @@ class CommentService:
         return thread
 
     async def _perform(self, room: Room, actor: Actor, request: dict[str, Any]) -> Thread:
+        await self._loaded(room)
         operation = self._operations.get(request.get("type"))  # type: ignore[arg-type]
         if operation is None:
             raise CommentRefused(f"unknown comment request {request.get('type')!r}")
