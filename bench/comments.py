@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from client import EVENT_KIND, DocClient, http_request
+from client import EVENT_KIND, DocClient, http_request, read_var_uint, var_uint
 from report import fmt, ratio
 from servers import OURS, THEIRS, ensure_incumbent_venv, log, stop_all
 from workspace import Workspace, open_doc
@@ -60,7 +60,8 @@ class CommentClient(DocClient):
 
     def _on_message(self, message: bytes, t: float) -> None:
         if message and message[0] == EVENT_KIND:
-            event = json.loads(_var_string(message, 1))
+            length, pos = read_var_uint(message, 1)
+            event = json.loads(message[pos : pos + length])
             self.events.append((t, event))
             if event.get("type") == "comments" and not self.snapshot.done():
                 self.snapshot.set_result(time.monotonic())
@@ -74,7 +75,7 @@ class CommentClient(DocClient):
         assert self.ws is not None
         payload = json.dumps(event).encode()
         t = time.monotonic()
-        self.ws.send(bytes((EVENT_KIND,)) + _var_uint(len(payload)) + payload)
+        self.ws.send(bytes((EVENT_KIND,)) + var_uint(len(payload)) + payload)
         return t
 
     async def wait_event(self, check: Any, timeout: float = 30.0) -> None:
@@ -83,27 +84,6 @@ class CommentClient(DocClient):
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.waiters.append((check, done))
         await asyncio.wait_for(done, timeout)
-
-
-def _var_uint(n: int) -> bytes:
-    out = bytearray()
-    while n > 0x7F:
-        out.append(0x80 | (n & 0x7F))
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
-def _var_string(data: bytes, pos: int) -> str:
-    length, shift = 0, 0
-    while True:
-        b = data[pos]
-        pos += 1
-        length |= (b & 0x7F) << shift
-        shift += 7
-        if b < 0x80:
-            break
-    return data[pos : pos + length].decode()
 
 
 async def post_comment(server: Any, path: str, request: dict[str, Any]) -> dict[str, Any]:

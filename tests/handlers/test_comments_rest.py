@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from tornado.httpclient import HTTPClientError
 
+from .test_rest_roles import grant  # noqa: F401 (a fixture: alice grants a role)
 from .test_roles import as_user, auth, token_users  # noqa: F401 (a fixture)
 from .test_websocket import NOTEBOOK
 
@@ -46,28 +47,21 @@ def comments(jp_fetch: Any) -> Any:
     return call
 
 
-async def grant(jp_fetch: Any, path: str, principal: str, role: str) -> None:
-    await jp_fetch(
-        "api",
-        "collab",
-        "members",
-        path,
-        method="PUT",
-        body=json.dumps({"principal": principal, "role": role}),
-        headers=auth("alice"),
-    )
-
-
 async def status_of(call: Any) -> int:
     with pytest.raises(HTTPClientError) as err:
         await call
     return err.value.code
 
 
-async def test_a_commenter_posts_and_a_viewer_reads(jp_root_dir, jp_fetch, comments, collab):
+async def test_a_commenter_posts_and_a_viewer_reads(
+    jp_root_dir,
+    grant,  # noqa: F811 (the fixture imported above)
+    comments,
+    collab,
+):
     (jp_root_dir / "a.ipynb").write_text(json.dumps(NOTEBOOK))
-    await grant(jp_fetch, "a.ipynb", "bob", "commenter")
-    await grant(jp_fetch, "a.ipynb", "carol", "viewer")
+    await grant("a.ipynb", "bob", "commenter")
+    await grant("a.ipynb", "carol", "viewer")
     assert (await comments("carol", "a.ipynb"))["threads"] == []
 
     posted = await comments(
@@ -85,10 +79,12 @@ async def test_a_commenter_posts_and_a_viewer_reads(jp_root_dir, jp_fetch, comme
 
 
 async def test_rest_refuses_what_the_role_does_not_allow_and_stores_nothing(
-    jp_root_dir, jp_fetch, comments
+    jp_root_dir,
+    grant,  # noqa: F811 (the fixture imported above)
+    comments,
 ):
     (jp_root_dir / "a.ipynb").write_text(json.dumps(NOTEBOOK))
-    await grant(jp_fetch, "a.ipynb", "carol", "viewer")
+    await grant("a.ipynb", "carol", "viewer")
     create = {"type": "comment.create", "anchor": CELL, "body": "hi"}
 
     assert await status_of(comments("carol", "a.ipynb", create)) == 403
@@ -102,11 +98,13 @@ async def test_rest_refuses_what_the_role_does_not_allow_and_stores_nothing(
 
 
 async def test_a_private_thread_is_listed_only_for_its_author_and_owners(
-    jp_root_dir, jp_fetch, comments
+    jp_root_dir,
+    grant,  # noqa: F811 (the fixture imported above)
+    comments,
 ):
     (jp_root_dir / "a.ipynb").write_text(json.dumps(NOTEBOOK))
-    await grant(jp_fetch, "a.ipynb", "bob", "commenter")
-    await grant(jp_fetch, "a.ipynb", "carol", "commenter")
+    await grant("a.ipynb", "bob", "commenter")
+    await grant("a.ipynb", "carol", "commenter")
     private = {"type": "comment.create", "anchor": CELL, "body": "for alice", "private": True}
 
     thread = (await comments("bob", "a.ipynb", private))["thread"]
@@ -120,12 +118,12 @@ async def test_a_private_thread_is_listed_only_for_its_author_and_owners(
 
 async def test_a_comment_posted_over_rest_reaches_the_people_in_the_document(
     jp_root_dir,
-    jp_fetch,
+    grant,  # noqa: F811 (the fixture imported above)
     comments,
     as_user,  # noqa: F811 (the fixture imported above)
 ):
     (jp_root_dir / "a.ipynb").write_text(json.dumps(NOTEBOOK))
-    await grant(jp_fetch, "a.ipynb", "carol", "viewer")
+    await grant("a.ipynb", "carol", "viewer")
     carol = await as_user("carol").client(await as_user("carol").session("a.ipynb"))
 
     thread = (
