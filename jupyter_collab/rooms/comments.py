@@ -134,8 +134,7 @@ class CommentService:
         }
 
     def install(self, hooks: h.RoomHooks) -> None:
-        hooks.opening.subscribe(self._opening)
-        hooks.joined.subscribe(self._joined)
+        hooks.synced.subscribe(self._synced)
         hooks.client_changed.subscribe(self._client_changed)
         hooks.closed.subscribe(self._closed)
         hooks.cells_moved.subscribe(self._cells_moved)
@@ -153,37 +152,43 @@ class CommentService:
         threads = self._threads.get(room.doc_id, {}).values()
         return [t for t in threads if may_see(t, username, role)]
 
-    async def _opening(self, event: h.Opening) -> None:
-        # Loading 1000 threads takes tens of ms: the document is served without waiting
-        # for them, and they follow as soon as they are read (to everyone joined by then).
-        room = event.room
-        loading = asyncio.ensure_future(self.records.threads(room.doc_id))
-        self._loading[room.doc_id] = loading
-        loading.add_done_callback(lambda done: self._on_loaded(room, done))
+    def _load(self, room: Room) -> asyncio.Future[list[Thread]]:
+        """The read of the room's threads, started on first need: the first client that
+        has the document, or a request. Reading 1000 threads takes tens of ms; started
+        when the room opened, it slowed the first client's sync by a fifth (bench/comments.py).
+        """
+        loading = self._loading.get(room.doc_id)
+        if loading is None:
+            if room.closed:
+                raise CommentRefused(f"comment: {room.path} is closed")
+            loading = asyncio.ensure_future(self.records.threads(room.doc_id))
+            self._loading[room.doc_id] = loading
+            loading.add_done_callback(lambda done: self._on_loaded(room, done))
+        return loading
 
     def _on_loaded(self, room: Room, done: asyncio.Future[list[Thread]]) -> None:
         if done.cancelled() or self._loading.get(room.doc_id) is not done:
             return  # the room closed meanwhile
         if done.exception() is not None:
-            # the room works without its comments; requests answer with this error
+            # the room works without its comments; the next request reads them again
             log.warning("room %s: loading its comments failed: %s", room.doc_id, done.exception())
+            self._loading.pop(room.doc_id, None)
             return
         self._threads[room.doc_id] = {t.thread_id: t for t in done.result()}
         for client in list(room.clients.values()):
-            self._send_snapshot(room, client, even_empty=False)
+            if client.synced:
+                self._send_snapshot(room, client, even_empty=False)
 
     async def _loaded(self, room: Room) -> None:
         """Wait until the room's threads are read (a request that came early waits)."""
-        loading = self._loading.get(room.doc_id)
-        if loading is None:
-            raise CommentRefused(f"comment: {room.path} is closed")
-        await asyncio.shield(loading)
+        await asyncio.shield(self._load(room))
 
-    def _joined(self, event: h.Joined) -> None:
-        # threads are never removed: a client that saw none needs no empty snapshot; before
-        # they are loaded, the load sends them
-        loading = self._loading.get(event.room.doc_id)
-        if loading is not None and loading.done():
+    def _synced(self, event: h.Synced) -> None:
+        # After the document, never before it on the wire. Threads are never removed: a
+        # client that saw none needs no empty snapshot. Before they are read, the read
+        # sends them.
+        loading = self._load(event.room)
+        if loading.done() and not loading.cancelled() and loading.exception() is None:
             self._send_snapshot(event.room, event.client, even_empty=False)
 
     def _client_changed(self, event: h.ClientChanged) -> None:

@@ -55,6 +55,14 @@ class Joined:
 
 
 @dataclass(frozen=True, slots=True)
+class Synced:
+    """A client has the document: the room answered its first sync step 1."""
+
+    room: Room
+    client: Client
+
+
+@dataclass(frozen=True, slots=True)
 class Left:
     room: Room
     client: Client
@@ -250,6 +258,7 @@ class RoomHooks:
 
     opening: AsyncGate[Opening] = field(default_factory=lambda: AsyncGate("opening"))
     joined: Hook[Joined] = field(default_factory=lambda: Hook("joined"))
+    synced: Hook[Synced] = field(default_factory=lambda: Hook("synced"))
     left: Hook[Left] = field(default_factory=lambda: Hook("left"))
     awareness_changed: Hook[AwarenessChanged] = field(
         default_factory=lambda: Hook("awareness changed")

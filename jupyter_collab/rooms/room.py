@@ -232,8 +232,11 @@ class Room:
                     reply = self.doc.get_update(message.payload)
                 except Exception as exc:
                     raise ProtocolError(f"invalid state vector: {exc}") from exc
+                first = not client.synced
                 client.synced = True
                 channel.send(encode_sync_step2(reply))
+                if first:
+                    self.hooks.synced.emit(h.Synced(self, client))
             else:
                 self._update(client, message.payload)
         elif isinstance(message, AwarenessMessage):
