@@ -203,6 +203,50 @@ async def bench_delivery(ws: Workspace, people: int, count: int, every: float) -
         server.stop()
 
 
+def in_document(threads: int) -> dict[str, Any]:
+    """The other design (decision 7): the same threads inside the notebook's Yjs document,
+    a top-level map of thread maps with their messages. Size of the whole state and the
+    time pycrdt takes to apply it to a fresh doc (what every open and every reader pays),
+    median of 5, with and without the threads."""
+    from jupyter_ydoc import YNotebook
+    from notebooks import notebook
+    from pycrdt import Array, Doc, Map, Text
+
+    content = notebook(CELLS)
+
+    def build(with_threads: bool) -> bytes:
+        doc: Doc = Doc()
+        YNotebook(doc).set(content)
+        if with_threads:
+            comments = doc.get("comments", type=Map)
+            with doc.transaction():
+                for i in range(threads):
+                    messages = [
+                        Map({"author": "bob", "body": Text(f"{k}: {BODY}"), "created_at": 1.0})
+                        for k in range(3)
+                    ]
+                    comments[f"t{i}"] = Map(
+                        {
+                            "anchor": Map({"kind": "cell", "cell_id": f"cell-{i % CELLS:05d}"}),
+                            "author": "bob",
+                            "status": "open",
+                            "messages": Array(messages),
+                        }
+                    )
+        return doc.get_update()
+
+    out: dict[str, Any] = {}
+    for key, with_threads in (("plain", False), ("with_threads", True)):
+        state = build(with_threads)
+        times = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            Doc().apply_update(state)
+            times.append(time.perf_counter() - t0)
+        out[key] = {"bytes": len(state), "apply_s": statistics.median(times)}
+    return out
+
+
 async def run(quick: bool) -> dict[str, Any]:
     reps = 1 if quick else 3
     threads = 200 if quick else 1000
@@ -216,12 +260,27 @@ async def run(quick: bool) -> dict[str, Any]:
         ensure_incumbent_venv()
         log("open: jupyter-collaboration 5.0.4, the same notebook (it has no comments)")
         out["open_theirs"] = await bench_open(ws, THEIRS, 0, reps)
+        log(f"in the document instead: {threads} threads in the notebook's Yjs document")
+        out["in_document"] = in_document(threads)
         log("delivery: 50 people, one comment every 200 ms")
         out["delivery"] = await bench_delivery(ws, 50, 40 if quick else 100, 0.2)
     finally:
         stop_all()
         shutil.rmtree(ws.base, ignore_errors=True)
     return out
+
+
+def in_document_rows(doc: dict[str, Any]) -> list[str]:
+    plain, with_threads = doc["plain"], doc["with_threads"]
+    size_ratio = ratio(with_threads["bytes"], plain["bytes"])
+    apply_ratio = ratio(with_threads["apply_s"], plain["apply_s"])
+    return [
+        f"| the other design, threads inside the notebook's Yjs document: its state"
+        f" | {plain['bytes'] / 1e6:.2f} MB | {with_threads['bytes'] / 1e6:.2f} MB"
+        f" | {size_ratio:.2f} | - |",
+        f"| the other design: pycrdt applies that state | {fmt(plain['apply_s'], ' s')}"
+        f" | {fmt(with_threads['apply_s'], ' s')} | {apply_ratio:.2f} | - |",
+    ]
 
 
 def report(out: dict[str, Any]) -> str:
@@ -243,6 +302,7 @@ def report(out: dict[str, Any]) -> str:
         f" | {fmt(med(with_c, 'usable'), ' s')}"
         f" | {fmt(ratio(med(with_c, 'usable'), med(plain, 'usable')), '', 3)}"
         f" | {fmt(med(theirs, 'usable'), ' s')} |",
+        *in_document_rows(out["in_document"]),
         "",
         f"Delivery: {d['people']} people, {d['comments']} comments one every 200 ms,"
         f" {d['deliveries']} of {d['expected']} deliveries: p50 {d['p50_ms']:.1f} ms,"
