@@ -220,7 +220,8 @@ async def test_bad_requests_get_a_reason_and_change_nothing(root, tmp_path, cloc
             ({"anchor": "cell-0", "body": "hi"}, '"anchor" must be'),
             ({"anchor": CELL0, "body": "hi", "private": "yes"}, '"private" must be'),
             ({"anchor": CELL0, "body": "hi", "mentions": "alice"}, '"mentions" must be'),
-            ({"anchor": CELL0, "body": "hi", "suggestion": "y = 1"}, "replaces a range"),
+            ({"anchor": CELL0, "body": "hi", "suggestion": "y" * 101}, "at most 100 bytes"),
+            ({"anchor": CELL0, "body": "hi", "suggestion": "print(1)"}, "it would replace"),
         ]
         for request, reason in cases:
             answer = await c.ask(bob, type="comment.create", **request)

@@ -25,6 +25,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from pycrdt import Text
+
 from ..close_codes import CloseCode
 from ..errors import CommentNotFound, Conflict, ProtocolError
 from ..permissions import Action, Role, allows
@@ -32,6 +34,7 @@ from ..protocol import encode_event, encode_event_text
 from ..store.records import Message, Thread, ThreadStatus
 from . import hooks as h
 from .ports import Access, CommentRecords
+from .suggestions import Target, replace
 
 Operation = Callable[["Room", "Actor", dict[str, Any]], Awaitable[Thread]]
 
@@ -87,6 +90,8 @@ def thread_json(thread: Thread) -> dict[str, Any]:
         "detached": thread.detached,
         "suggestion": thread.suggestion,
         "suggestion_state": thread.suggestion_state,
+        "suggestion_decided_by": thread.suggestion_decided_by,
+        "suggestion_decided_at": thread.suggestion_decided_at,
         "messages": [message_json(m) for m in thread.messages],
     }
 
@@ -131,6 +136,9 @@ class CommentService:
             "comment.resolve": self._resolve,
             "comment.reopen": self._reopen,
             "comment.reattach": self._reattach,
+            "comment.accept": self._accept,
+            "comment.reject": self._reject,
+            "comment.undo": self._undo,
         }
 
     def install(self, hooks: h.RoomHooks) -> None:
@@ -341,8 +349,8 @@ class CommentService:
                 "document may have: delete or resolve old ones first"
             )
         anchor = self._anchor(room, request.get("anchor"))
-        if suggestion is not None and anchor.get("kind") != "range":
-            raise CommentRefused("comment: a suggestion replaces a range of text")
+        if suggestion is not None:
+            anchor = self._suggested_on(room, anchor, suggestion)
         mentions = await self._mentions(room, request)
         return await self.records.create_thread(
             room.doc_id,
@@ -409,6 +417,114 @@ class CommentService:
             raise CommentForbidden("reattach: only its author or an owner can move a thread")
         anchor = self._anchor(room, request.get("anchor"))
         return await self.records.set_anchor(thread.thread_id, anchor, detached=False)
+
+    # -- suggested edits ----------------------------------------------------------------
+
+    def _suggested_on(self, room: Room, anchor: dict[str, Any], suggestion: str) -> dict[str, Any]:
+        """The anchor of a new suggestion: its ``quote`` is the whole text it replaces
+        (accepting checks that text is still there; undoing puts it back)."""
+        if anchor.get("kind") == "cell":
+            target = self._target(room, anchor)
+            whole = target.current()
+            if len(whole.encode()) > self.limits.max_body_bytes:
+                raise CommentRefused(
+                    f"comment: a suggestion replaces at most {self.limits.max_body_bytes} "
+                    "bytes; this cell is longer: suggest a change to a range of it"
+                )
+            anchor = {**anchor, "quote": whole}
+        if anchor.get("quote") == suggestion:
+            raise CommentRefused("comment: the suggestion is the text it would replace")
+        return anchor
+
+    def _target(self, room: Room, anchor: dict[str, Any]) -> Target:
+        """Where the text an anchor covers is now.
+
+        Raises:
+            CommentRefused: that text is gone (its cell was deleted).
+        """
+        if anchor.get("kind") == "cell":
+            cell_id = str(anchor.get("cell_id"))
+            index = room.cells.index_of(cell_id) if room.cells is not None else None
+            source = None if index is None else room.cells.array[index].get("source")  # type: ignore[union-attr]
+            if not isinstance(source, Text):
+                raise CommentRefused(f"comment: the cell {cell_id!r} is gone")
+            return Target(source, 0, len(str(source)), cell_id)
+        from . import anchors  # noqa: PLC0415 (being written: range anchors)
+
+        found = anchors.resolve(room, anchor)
+        if found is None or found.start >= found.end:
+            raise CommentRefused("comment: the text this thread was on is gone")
+        return Target(found.text, found.start, found.end, found.cell_id)
+
+    def _decidable(
+        self, room: Room, actor: Actor, request: dict[str, Any], verb: str, state: str
+    ) -> Thread:
+        if not allows(actor.role, Action.EDIT):
+            raise CommentForbidden(
+                f"{verb}: {actor.role.label}s cannot change the document; editors and "
+                "owners decide on suggestions"
+            )
+        thread = self._thread(room, actor, request)
+        if thread.suggestion is None:
+            raise CommentRefused(f"{verb}: the thread suggests no change")
+        if thread.suggestion_state != state:
+            raise CommentRefused(f"{verb}: the suggestion is {thread.suggestion_state}")
+        return thread
+
+    def _swap(self, room: Room, actor: Actor, target: Target, new: str, author: str) -> None:
+        """Put ``new`` in place of the target's text, stored as ``author``'s change."""
+        if target.cell_id is not None and target.cell_id in room.locked and actor.role < Role.OWNER:
+            raise CommentForbidden("comment: the cell is locked; only owners change it")
+        with room.doc.transaction(origin=author):
+            replace(target, new)
+        room.commit(author, "suggestion")
+
+    async def _accept(self, room: Room, actor: Actor, request: dict[str, Any]) -> Thread:
+        """Make a suggestion's change, as its author's edit, and resolve the thread."""
+        thread = self._decidable(room, actor, request, "accept", "open")
+        target = self._target(room, thread.anchor)
+        if target.current() != thread.anchor.get("quote"):
+            raise CommentRefused(
+                "accept: the text changed since the suggestion was made; ask for a new one"
+            )
+        assert thread.suggestion is not None
+        self._swap(room, actor, target, thread.suggestion, thread.author)
+        await self._refresh_anchor(room, thread, target, thread.suggestion)
+        await self.records.decide_suggestion(thread.thread_id, "accepted", by=actor.username)
+        if thread.status != "resolved":
+            await self.records.set_status(thread.thread_id, "resolved", by=actor.username)
+        return await self._reread(thread)
+
+    async def _reject(self, room: Room, actor: Actor, request: dict[str, Any]) -> Thread:
+        thread = self._decidable(room, actor, request, "reject", "open")
+        await self.records.decide_suggestion(thread.thread_id, "rejected", by=actor.username)
+        if thread.status != "resolved":
+            await self.records.set_status(thread.thread_id, "resolved", by=actor.username)
+        return await self._reread(thread)
+
+    async def _undo(self, room: Room, actor: Actor, request: dict[str, Any]) -> Thread:
+        """Put back the text an accepted suggestion replaced (the undoer's edit) and
+        reopen the suggestion."""
+        thread = self._decidable(room, actor, request, "undo", "accepted")
+        target = self._target(room, thread.anchor)
+        if target.current() != thread.suggestion:
+            raise CommentRefused("undo: the text changed since the suggestion was accepted")
+        quote = str(thread.anchor.get("quote", ""))
+        self._swap(room, actor, target, quote, actor.username)
+        await self._refresh_anchor(room, thread, target, quote)
+        await self.records.decide_suggestion(thread.thread_id, "open", by=actor.username)
+        await self.records.set_status(thread.thread_id, "open", by=actor.username)
+        return await self._reread(thread)
+
+    async def _refresh_anchor(self, room: Room, thread: Thread, target: Target, text: str) -> None:
+        """After a swap, a range anchor covers exactly the new text (its quote stays the
+        text the suggestion replaced)."""
+        if thread.anchor.get("kind") != "range":
+            return
+        from . import anchors  # noqa: PLC0415 (being written: range anchors)
+
+        fresh = anchors.cover(thread.anchor, target.text, target.start, target.start + len(text))
+        await self.records.set_anchor(thread.thread_id, fresh, detached=False)
 
     # -- checks -------------------------------------------------------------------------
 
