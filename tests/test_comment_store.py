@@ -4,6 +4,7 @@ step that adds them."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -451,3 +452,50 @@ async def test_a_version_5_database_keeps_everything_and_gains_comment_threads(t
     assert before == [] and after == [thread]
     versions = sqlite3.connect(path).execute("SELECT version FROM schema_migrations").fetchall()
     assert [v for (v,) in versions] == list(range(1, LATEST_VERSION + 1)) and LATEST_VERSION == 6
+
+
+async def test_thread_views_are_the_threads_as_clients_receive_them(tmp_path):
+    """The snapshot SQLite writes is the service's ``thread_json`` of every thread, in
+    order, for every shape a thread takes (a joining client and a live event agree)."""
+    from jupyter_collab.rooms.comments import thread_json
+
+    clock = FakeClock(1764900000.123456)
+    async with open_store(tmp_path / "h.db", clock) as store:
+        doc_id = await make_document(store)
+        other = await make_document(store, "b.ipynb")
+        comments = store.comments
+        plain = await comments.create_thread(doc_id, CELL, author="bob", body='say "hi"\n<b>é</b>')
+        clock.advance(0.0004)
+        private = await comments.create_thread(
+            doc_id, RANGE, author="eve", body="psst", mentions=["bob", "ann"], private=True
+        )
+        suggested = await comments.create_thread(
+            doc_id, RANGE, author="bob", body="try", suggestion="x = 2\n"
+        )
+        await comments.create_thread(other, CELL, author="bob", body="elsewhere")
+        reply = await comments.reply(plain.thread_id, author="ann", body="ok", mentions=["bob"])
+        clock.advance(1.5)
+        await comments.edit_message(reply.message_id, body="ok!", mentions=[])
+        await comments.delete_message(plain.messages[0].message_id, by="ann")
+        await comments.set_status(plain.thread_id, "resolved", by="ann")
+        await comments.decide_suggestion(suggested.thread_id, "accepted", by="ann")
+        await comments.set_anchor(private.thread_id, {**RANGE, "quote": "ü"}, detached=True)
+
+        views = await comments.thread_views(doc_id)
+        threads = await comments.threads(doc_id)
+
+    assert (
+        [v.thread_id for v in views]
+        == [t.thread_id for t in threads]
+        == [
+            plain.thread_id,
+            private.thread_id,
+            suggested.thread_id,
+        ]
+    )
+    assert [(v.author, v.private) for v in views] == [("bob", False), ("eve", True), ("bob", False)]
+    for view, thread in zip(views, threads, strict=True):
+        assert json.loads(view.json) == thread_json(thread)
+    first = json.loads(views[0].json)
+    assert first["messages"][0]["deleted"] and first["messages"][0]["body"] == ""
+    assert first["messages"][1]["edited_at"] is not None and first["status"] == "resolved"

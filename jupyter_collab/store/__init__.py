@@ -27,6 +27,7 @@ from .records import (
     SuggestionState,
     Thread,
     ThreadStatus,
+    ThreadView,
 )
 from .worker import SQLiteWorker
 
@@ -48,6 +49,7 @@ __all__ = [
     "SuggestionState",
     "Thread",
     "ThreadStatus",
+    "ThreadView",
 ]
 
 if TYPE_CHECKING:  # mypy checks here that each repository satisfies its protocol

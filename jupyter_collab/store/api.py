@@ -12,7 +12,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from ..permissions import LinkGuest, Membership, Role, ShareLink
-from .records import DocumentRecord, History, Message, SuggestionState, Thread, ThreadStatus
+from .records import (
+    DocumentRecord,
+    History,
+    Message,
+    SuggestionState,
+    Thread,
+    ThreadStatus,
+    ThreadView,
+)
 
 
 @runtime_checkable
@@ -138,6 +146,8 @@ class CommentRecords(Protocol):
     async def delete_message(self, message_id: str, *, by: str) -> Message: ...
 
     async def threads(self, doc_id: str) -> list[Thread]: ...
+
+    async def thread_views(self, doc_id: str) -> list[ThreadView]: ...
 
     async def thread(self, thread_id: str) -> Thread | None: ...
 

@@ -92,3 +92,14 @@ class Thread:
     suggestion_decided_by: str | None
     suggestion_decided_at: float | None
     messages: tuple[Message, ...] = ()  # oldest first; the first one opened the thread
+
+
+@dataclass(frozen=True)
+class ThreadView:
+    """A thread as clients receive it: its JSON text, with what deciding who may see it
+    takes (``CommentRecords.thread_views``)."""
+
+    thread_id: str
+    author: str
+    private: bool
+    json: str
