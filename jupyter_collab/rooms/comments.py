@@ -31,7 +31,7 @@ from ..close_codes import CloseCode
 from ..errors import CommentNotFound, Conflict, ProtocolError
 from ..permissions import Action, Role, allows
 from ..protocol import encode_event, encode_event_text
-from ..store.records import Message, Thread, ThreadStatus
+from ..store.records import Message, Thread, ThreadStatus, ThreadView
 from . import hooks as h
 from .ports import Access, CommentRecords
 from .suggestions import Target, replace
@@ -110,7 +110,7 @@ def message_json(message: Message) -> dict[str, Any]:
     }
 
 
-def may_see(thread: Thread, username: str, role: Role) -> bool:
+def may_see(thread: Thread | ThreadView, username: str, role: Role) -> bool:
     return not thread.private or thread.author == username or role >= Role.OWNER
 
 
@@ -125,6 +125,8 @@ class CommentService:
         self.limits = limits or CommentLimits()
         self._threads: dict[str, dict[str, Thread]] = {}  # doc id -> thread id -> thread
         self._loading: dict[str, asyncio.Future[list[Thread]]] = {}  # doc id -> the read
+        # doc id -> the threads as clients see them, until their records are read
+        self._views: dict[str, list[ThreadView]] = {}
         self._texts: dict[str, dict[str, str]] = {}  # doc id -> thread id -> its JSON
         # doc id -> (how many threads, the snapshot of them all) when none is private
         self._public: dict[str, tuple[int, bytes]] = {}
@@ -169,23 +171,41 @@ class CommentService:
         if loading is None:
             if room.closed:
                 raise CommentRefused(f"comment: {room.path} is closed")
-            loading = asyncio.ensure_future(self.records.threads(room.doc_id))
+            loading = asyncio.ensure_future(self._read(room))
             self._loading[room.doc_id] = loading
             loading.add_done_callback(lambda done: self._on_loaded(room, done))
         return loading
 
+    async def _read(self, room: Room) -> list[Thread]:
+        """The threads as clients see them first (one query, SQLite writes their JSON),
+        sent to every client that has the document; then their records, which requests
+        and anchors work on. A person opening a document with 1000 threads gets them
+        9 ms after the document instead of 35 ms (bench/comments.py)."""
+        views = await self.records.thread_views(room.doc_id)
+        if self._loading.get(room.doc_id) is not None and not room.closed:
+            self._views[room.doc_id] = views
+            texts = self._texts.setdefault(room.doc_id, {})
+            for view in views:
+                texts[view.thread_id] = view.json
+            for client in list(room.clients.values()):
+                if client.synced:
+                    self._send_snapshot(room, client, even_empty=False)
+        return await self.records.threads(room.doc_id)
+
     def _on_loaded(self, room: Room, done: asyncio.Future[list[Thread]]) -> None:
         if done.cancelled() or self._loading.get(room.doc_id) is not done:
             return  # the room closed meanwhile
+        sent = self._views.pop(room.doc_id, None) is not None
         if done.exception() is not None:
             # the room works without its comments; the next request reads them again
             log.warning("room %s: loading its comments failed: %s", room.doc_id, done.exception())
             self._loading.pop(room.doc_id, None)
             return
         self._threads[room.doc_id] = {t.thread_id: t for t in done.result()}
-        for client in list(room.clients.values()):
-            if client.synced:
-                self._send_snapshot(room, client, even_empty=False)
+        if not sent:
+            for client in list(room.clients.values()):
+                if client.synced:
+                    self._send_snapshot(room, client, even_empty=False)
 
     async def _loaded(self, room: Room) -> None:
         """Wait until the room's threads are read (a request that came early waits)."""
@@ -196,7 +216,8 @@ class CommentService:
         # client that saw none needs no empty snapshot. Before they are read, the read
         # sends them.
         loading = self._load(event.room)
-        if loading.done() and not loading.cancelled() and loading.exception() is None:
+        loaded = loading.done() and not loading.cancelled() and loading.exception() is None
+        if loaded or event.room.doc_id in self._views:
             self._send_snapshot(event.room, event.client, even_empty=False)
 
     def _client_changed(self, event: h.ClientChanged) -> None:
@@ -204,7 +225,13 @@ class CommentService:
             self._send_snapshot(event.room, event.client, even_empty=True)
 
     def _send_snapshot(self, room: Room, client: Client, *, even_empty: bool) -> None:
-        threads = self._visible_now(room, client.identity.username, client.role)
+        username, role = client.identity.username, client.role
+        records = self._threads.get(room.doc_id)
+        threads: list[Thread] | list[ThreadView] = (
+            self._visible_now(room, username, role)
+            if records is not None
+            else [v for v in self._views.get(room.doc_id, ()) if may_see(v, username, role)]
+        )
         if not threads and not even_empty:
             return
         # a class joining a document with many threads: each thread's JSON is written
@@ -219,6 +246,7 @@ class CommentService:
         for thread in threads:
             part = text.get(thread.thread_id)
             if part is None:
+                assert isinstance(thread, Thread)  # a view's text is there from the start
                 part = text[thread.thread_id] = json.dumps(
                     thread_json(thread), separators=(",", ":"), ensure_ascii=False
                 )
@@ -237,6 +265,7 @@ class CommentService:
         if loading is not None and not loading.done():
             loading.cancel()
         self._threads.pop(event.room.doc_id, None)
+        self._views.pop(event.room.doc_id, None)
         self._texts.pop(event.room.doc_id, None)
         self._public.pop(event.room.doc_id, None)
 
