@@ -103,6 +103,20 @@ def same_content(kind: str, a: Any, b: Any) -> bool:
     return bool(_normalize_nb(a) == _normalize_nb(b))
 
 
+def same_document(kind: str, stored: Any, disk: Any) -> bool:
+    """Whether a file that appeared where a deleted document was is that document again
+    (restored from the trash, checked out again): the same content, or, for a notebook,
+    a version of it (at least half of its cells carry ids of the document's cells: cell
+    ids are random, so an unrelated notebook shares none)."""
+    if same_content(kind, stored, disk):
+        return True
+    if kind != "notebook":
+        return False
+    ours = {cell.get("id") for cell in stored.get("cells", [])}
+    theirs = [cell.get("id") for cell in disk.get("cells", []) if cell.get("id")]
+    return bool(theirs) and 2 * sum(cell_id in ours for cell_id in theirs) >= len(theirs)
+
+
 def _normalize_nb(nb: dict[str, Any]) -> dict[str, Any]:
     cells = []
     for cell in nb.get("cells", []):

@@ -56,6 +56,7 @@ def test_the_history_protocol_is_what_rooms_use_and_nothing_of_locks_or_access()
         "append",
         "client_authors",
         "create_document",
+        "deleted_at",
         "find_document",
         "flush",
         "forget_path",
@@ -65,6 +66,7 @@ def test_the_history_protocol_is_what_rooms_use_and_nothing_of_locks_or_access()
         "load",
         "mark_saved",
         "rename_path",
+        "revive",
         "seal",
     ]
     assert protocol_methods(LockRecords) == ["locks", "set_lock"]

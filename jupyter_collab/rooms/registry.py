@@ -235,10 +235,14 @@ class RoomRegistry:
                 raise Conflict(f"{path} is open as a {live.kind}")
             return live
         record = await self.history.find_document(self.root, path)
+        disk = None
+        if record is None:
+            disk = await self.files.read(path, kind)
+            record = await self._revive(path, kind, disk.content)
         if record is not None and record.kind == kind:
             room = await self._load_from_store(record)
         else:
-            disk = await self.files.read(path, kind)
+            disk = disk or await self.files.read(path, kind)
             snapshot = documents.build(kind, disk.content)
             record = await self.history.create_document(
                 self.root, path, kind, snapshot, mtime=disk.fingerprint, hash=None
@@ -256,6 +260,21 @@ class RoomRegistry:
         self.rooms[room.doc_id] = room
         self._by_path[path] = room
         return room
+
+    async def _revive(self, path: str, kind: str, content: Any) -> DocumentRecord | None:
+        """The document a file deleted through Jupyter was, when that file is back at its
+        path (``documents.same_document``): it takes its history and comment threads
+        again, and the room merges what differs on disk as any outside change. Roles and
+        share links on the old path are not revived: they went with the delete."""
+        for candidate in (await self.history.deleted_at(self.root, path, kind))[:1]:
+            history = await self.history.load(candidate.doc_id)
+            stored = documents.read(
+                kind, documents.wrap(kind, documents.doc_from_updates(history.updates))
+            )
+            if documents.same_document(kind, stored, content):
+                log.info("room %s: %s is back; it takes its history again", candidate.doc_id, path)
+                return await self.history.revive(candidate.doc_id, path)
+        return None
 
     async def _load_from_store(self, record: DocumentRecord) -> Room:
         history = await self.history.load(record.doc_id)

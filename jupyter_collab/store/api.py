@@ -65,6 +65,10 @@ class HistoryLog(Protocol):
 
     async def forget_path(self, root: str, path: str) -> list[str]: ...
 
+    async def deleted_at(self, root: str, path: str, kind: str) -> list[DocumentRecord]: ...
+
+    async def revive(self, doc_id: str, path: str) -> DocumentRecord: ...
+
 
 @runtime_checkable
 class LockRecords(Protocol):

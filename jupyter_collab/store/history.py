@@ -20,7 +20,7 @@ from typing import Any, Protocol
 import sqlite_utils
 from pycrdt import Doc
 
-from ..errors import StoreError
+from ..errors import Conflict, StoreError
 from .coalescing import SEAL_ALL, Append, Op, RowWriter, Saved, Seal
 from .migrations import atomic
 from .records import AuthorTotals, DocumentRecord, History
@@ -200,12 +200,61 @@ class HistoryRepository:
         with atomic(db):
             ids = [r[0] for r in db.execute(f"SELECT doc_id FROM documents WHERE {where}", args)]
             db.execute(
-                f"UPDATE documents SET path = NULL, deleted = ? WHERE {where}",
+                f"UPDATE documents SET last_path = path, path = NULL, deleted = ? WHERE {where}",
                 [self._clock(), *args],
             )
             for follower in self._followers:
                 follower.forget_sync(db, root, path)
         return ids
+
+    async def deleted_at(self, root: str, path: str, kind: str) -> list[DocumentRecord]:
+        """The documents of this kind whose file at ``path`` was deleted through Jupyter,
+        most recently deleted first (``revive`` one to give it its path back)."""
+
+        def read() -> list[DocumentRecord]:
+            rows = self._worker.db.execute(
+                "SELECT doc_id, root, last_path, kind, epoch, saved_seq, saved_mtime, "
+                "saved_hash, replaced_by FROM documents WHERE root = ? AND last_path = ? "
+                "AND kind = ? AND path IS NULL AND deleted IS NOT NULL "
+                "AND replaced_by IS NULL ORDER BY deleted DESC",
+                [root, path, kind],
+            )
+            return [DocumentRecord(*row) for row in rows]
+
+        return await self._worker.run(read)
+
+    async def revive(self, doc_id: str, path: str) -> DocumentRecord:
+        """Give a deleted document its path back: the file it was is there again.
+
+        Raises:
+            Conflict: another document holds that path, or this one is not deleted.
+        """
+
+        def write() -> DocumentRecord:
+            db = self._worker.db
+            with atomic(db):
+                row = db.execute(
+                    "SELECT root FROM documents WHERE doc_id = ? AND path IS NULL "
+                    "AND deleted IS NOT NULL",
+                    [doc_id],
+                ).fetchone()
+                if row is None:
+                    raise Conflict(f"document {doc_id} is not a deleted one")
+                taken = db.execute(
+                    "SELECT doc_id FROM documents WHERE root = ? AND path = ?", [row[0], path]
+                ).fetchone()
+                if taken is not None:
+                    raise Conflict(f"{path} already has document {taken[0]}")
+                db.execute(
+                    "UPDATE documents SET path = ?, last_path = NULL, deleted = NULL "
+                    "WHERE doc_id = ?",
+                    [path, doc_id],
+                )
+            found = self._find_sync("doc_id = ?", [doc_id])
+            assert found is not None
+            return found
+
+        return await self._worker.run(write)
 
     # -- history: writing ---------------------------------------------------------------
 

@@ -199,6 +199,13 @@ def _v6_comments(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX comment_messages_thread ON comment_messages(thread_id)")
 
 
+def _v7_last_path(db: sqlite_utils.Database) -> None:
+    # where a deleted document's file was: a file that comes back there (restored from
+    # the trash, checked out again) takes its document again, with its history and threads
+    db.execute("ALTER TABLE documents ADD COLUMN last_path TEXT")
+    db.execute("CREATE INDEX documents_last_path ON documents(root, last_path)")
+
+
 MIGRATIONS: list[tuple[int, Callable[[sqlite_utils.Database], None]]] = [
     (1, _v1_initial),
     (2, _v2_memberships),
@@ -206,6 +213,7 @@ MIGRATIONS: list[tuple[int, Callable[[sqlite_utils.Database], None]]] = [
     (4, _v4_share_links),
     (5, _v5_link_labels_and_guests),
     (6, _v6_comments),
+    (7, _v7_last_path),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 
