@@ -144,6 +144,7 @@ class CommentService:
         }
 
     def install(self, hooks: h.RoomHooks) -> None:
+        hooks.joined.subscribe(self._joined)
         hooks.synced.subscribe(self._synced)
         hooks.client_changed.subscribe(self._client_changed)
         hooks.closed.subscribe(self._closed)
@@ -210,6 +211,12 @@ class CommentService:
     async def _loaded(self, room: Room) -> None:
         """Wait until the room's threads are read (a request that came early waits)."""
         await asyncio.shield(self._load(room))
+
+    def _joined(self, event: h.Joined) -> None:
+        # SQLite writes the snapshot while the room serves the document (it holds no
+        # lock on the interpreter meanwhile); it is sent once the client has the document
+        if not event.room.closed:
+            self._load(event.room)
 
     def _synced(self, event: h.Synced) -> None:
         # After the document, never before it on the wire. Threads are never removed: a
