@@ -73,6 +73,7 @@ class CommentLimits:
     max_body_bytes: int = 10 * 1024
     max_threads: int = 2000  # per document, open and resolved
     max_mentions: int = 20  # per message
+    max_messages: int = 500  # per thread: past that, start a new thread
     max_quote_chars: int = 1000  # the text a range anchor covers when it is made
 
 
@@ -401,6 +402,11 @@ class CommentService:
     async def _reply(self, room: Room, actor: Actor, request: dict[str, Any]) -> Thread:
         self._need(actor, Action.COMMENT, "reply")
         thread = self._thread(room, actor, request)
+        if len(thread.messages) >= self.limits.max_messages:
+            raise CommentRefused(
+                f"reply: the thread has {self.limits.max_messages} messages, the most one "
+                "may have: start a new thread"
+            )
         body = self._body(request)
         mentions = await self._mentions(room, request)
         await self.records.reply(
