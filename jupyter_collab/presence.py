@@ -43,6 +43,7 @@ class PresenceFeed:
         self.delay_seconds = delay_seconds
         self._current: dict[str, Entry] = {}
         self._subscribers: list[Subscriber] = []
+        self._personal: dict[str, list[Subscriber]] = {}  # username -> its windows
         self._timer: asyncio.TimerHandle | None = None
 
     @property
@@ -50,25 +51,50 @@ class PresenceFeed:
         return bool(self._subscribers)
 
     def subscribe(
-        self, subscriber: Subscriber, visible: Callable[[Entry], bool] | None
+        self,
+        subscriber: Subscriber,
+        visible: Callable[[Entry], bool] | None,
+        *,
+        username: str | None = None,
     ) -> Callable[[], None]:
         """Send ``subscriber`` a snapshot now and every change after, limited to the
         entries ``visible`` accepts (people in documents it may read); returns
         unsubscribe. ``visible`` is required: ``None`` (everyone, for owners) must be
-        said, not forgotten."""
+        said, not forgotten. ``username``: whose notices it also gets (``notify``)."""
         if not self._subscribers:
             # nobody listened, so nothing kept the last state fresh
             self._current = self._compute()
+        personal = subscriber
         if visible is not None:
             subscriber = _Filtered(subscriber, visible)
         self._subscribers.append(subscriber)
+        if username is not None:
+            self._personal.setdefault(username, []).append(personal)
         subscriber({"type": "snapshot", "people": list(self._current.values())})
 
         def unsubscribe() -> None:
             if subscriber in self._subscribers:
                 self._subscribers.remove(subscriber)
+            mine = self._personal.get(username or "", [])
+            if personal in mine:
+                mine.remove(personal)
+                if not mine:
+                    del self._personal[username or ""]
 
         return unsubscribe
+
+    def notify(self, username: str, notice: dict[str, Any]) -> int:
+        """Send one person's JupyterLab windows a notice (someone mentioned them or
+        answered their thread), wherever they are on the server; returns how many
+        windows got it. The caller decides whether they may know of it."""
+        sent = 0
+        for subscriber in list(self._personal.get(username, ())):
+            try:
+                subscriber({"type": "notice", **notice})
+                sent += 1
+            except Exception:
+                log.exception("presence: a subscriber failed")
+        return sent
 
     def changed(self) -> None:
         """Someone joined, left, moved or went idle; send it within ``delay_seconds``."""
@@ -117,6 +143,7 @@ class PresenceFeed:
             self._timer.cancel()
             self._timer = None
         self._subscribers.clear()
+        self._personal.clear()
 
     def _compute(self) -> dict[str, Entry]:
         return {entry["id"]: entry for entry in self._entries()}

@@ -4,6 +4,7 @@ in-memory channels with the real store (tests/rooms_helpers.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -55,8 +56,9 @@ class Class:
         """Deliver everything, and await what the room spawned (store writes)."""
         settle(*self.peers)
         while self.room._tasks:  # noqa: SLF001 (the spawned store writes)
-            for task in list(self.room._tasks):  # noqa: SLF001
-                await task
+            # wait() yields to the loop even when every task is done, so their done
+            # callbacks (which take them out of the room's set) run
+            await asyncio.wait(list(self.room._tasks))  # noqa: SLF001
         settle(*self.peers)
 
     async def stored(self) -> list[Any]:

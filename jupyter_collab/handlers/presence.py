@@ -61,7 +61,9 @@ class PresenceWebSocketHandler(WebSocketMixin, WebSocketHandler, JupyterHandler)
             def visible(entry: dict[str, Any]) -> bool:
                 return access.role_now(username, entry["path"]) is not None
 
-        self._unsubscribe = self.collab.registry.presence.subscribe(self._send, visible)
+        self._unsubscribe = self.collab.registry.presence.subscribe(
+            self._send, visible, username=username
+        )
 
     def _send(self, message: dict[str, Any]) -> None:
         try:

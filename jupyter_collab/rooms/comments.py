@@ -37,6 +37,8 @@ from .ports import Access, CommentRecords
 from .suggestions import Target, replace
 
 Operation = Callable[["Room", "Actor", dict[str, Any]], Awaitable[Thread]]
+# tells one person, wherever they are on the server (``PresenceFeed.notify``)
+Notify = Callable[[str, dict[str, Any]], int]
 
 if TYPE_CHECKING:
     from .identity import Client
@@ -75,6 +77,10 @@ class CommentLimits:
     max_mentions: int = 20  # per message
     max_messages: int = 500  # per thread: past that, start a new thread
     max_quote_chars: int = 1000  # the text a range anchor covers when it is made
+
+
+# the requests that may tell people something (``CommentService._tell``)
+NOTIFYING = frozenset({"comment.create", "comment.reply", "comment.edit"})
 
 
 def thread_json(thread: Thread) -> dict[str, Any]:
@@ -119,11 +125,17 @@ class CommentService:
     """Threads of every open room: loaded on opening, changed by ``comment.*`` events."""
 
     def __init__(
-        self, records: CommentRecords, access: Access, limits: CommentLimits | None = None
+        self,
+        records: CommentRecords,
+        access: Access,
+        limits: CommentLimits | None = None,
+        *,
+        notify: Notify | None = None,
     ) -> None:
         self.records = records
         self.access = access
         self.limits = limits or CommentLimits()
+        self.notify = notify
         self._threads: dict[str, dict[str, Thread]] = {}  # doc id -> thread id -> thread
         self._loading: dict[str, asyncio.Future[list[Thread]]] = {}  # doc id -> the read
         # doc id -> the threads as clients see them, until their records are read
@@ -342,10 +354,54 @@ class CommentService:
         operation = self._operations.get(request.get("type"))  # type: ignore[arg-type]
         if operation is None:
             raise CommentRefused(f"unknown comment request {request.get('type')!r}")
+        before = self._threads.get(room.doc_id, {}).get(request.get("thread"))  # type: ignore[arg-type]
         try:
-            return await operation(room, actor, request)
+            thread = await operation(room, actor, request)
         except (CommentNotFound, Conflict) as gone:  # a race with another request
             raise CommentRefused(f"comment: {gone}") from gone
+        if self.notify is not None and request["type"] in NOTIFYING:
+            room.spawn(self._tell(room, actor, before, thread), "comment notices")
+        return thread
+
+    async def _tell(self, room: Room, actor: Actor, before: Thread | None, thread: Thread) -> None:
+        """Notices for a new or edited message: to the people it newly mentions, and, for a
+        reply, to the others who wrote in the thread; never to its author, and only to
+        people who may see the thread."""
+        assert self.notify is not None
+        old = {m.message_id: m for m in before.messages} if before is not None else {}
+        for message in thread.messages:
+            known = old.get(message.message_id)
+            if known is not None and known.mentions == message.mentions:
+                continue  # not this request's message
+            if message.author != actor.username or message.deleted_at is not None:
+                continue
+            told = {actor.username}
+            notices: list[tuple[str, str]] = []
+            for username in message.mentions:
+                if known is None or username not in known.mentions:
+                    notices.append((username, "mention"))
+                    told.add(username)
+            if known is None and before is not None:  # a reply
+                for username in dict.fromkeys([thread.author, *(m.author for m in old.values())]):
+                    if username not in told:
+                        notices.append((username, "reply"))
+                        told.add(username)
+            for username, kind in notices:
+                role = await self.access.role_of(username, room.path)
+                if role is None or not may_see(thread, username, role):
+                    continue
+                self.notify(
+                    username,
+                    {
+                        "kind": kind,
+                        "path": room.path,
+                        "thread": thread.thread_id,
+                        "message": message.message_id,
+                        "by": actor.username,
+                        "excerpt": message.body[:200],
+                        "at": message.edited_at or message.created_at,
+                    },
+                )
 
     def _on_request(self, event: h.EventReceived) -> None:
         room, client, request = event.room, event.client, event.event

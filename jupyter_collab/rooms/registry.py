@@ -109,7 +109,9 @@ class RoomRegistry:
         NameService(self).install(self.hooks)
         self.comments: CommentService | None = None
         if comments is not None:
-            self.comments = CommentService(comments, access, comment_limits)
+            self.comments = CommentService(
+                comments, access, comment_limits, notify=self.presence.notify
+            )
             self.comments.install(self.hooks)
         self.hooks.tick.subscribe(self._expire_links)
         self.hooks.tick.subscribe(self._evict_on_tick)
