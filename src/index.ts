@@ -1,3 +1,4 @@
+import { commentsPlugin } from './plugins/comments';
 import { cursorsPlugin } from './plugins/cursors';
 import { editGuardPlugin } from './plugins/edit-guard';
 import { executionPlugin } from './plugins/execution';
@@ -23,5 +24,6 @@ export default [
   placePlugin,
   sharingPlugin,
   executionPlugin,
-  trustPlugin
+  trustPlugin,
+  commentsPlugin
 ];

@@ -1,2 +1,3 @@
 import './base.css';
 import './execution.css';
+import './comments.css';

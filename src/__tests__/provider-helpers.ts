@@ -11,6 +11,7 @@ import { DocumentType, ISession } from '../api';
 import {
   ConnectionState,
   ICollabConnectionOptions,
+  ICommentRequest,
   ISavedEvent,
   ServerEvent
 } from '../connection';
@@ -53,6 +54,13 @@ export class FakeConnection implements IDocumentConnection {
 
   requestLock(cellId: string, locked: boolean): boolean {
     this.locks.push([cellId, locked]);
+    return true;
+  }
+
+  comments: ICommentRequest[] = [];
+
+  requestComment(request: ICommentRequest): boolean {
+    this.comments.push(request);
     return true;
   }
 

@@ -20,6 +20,7 @@ import { roomAddress } from './address';
 import {
   ClientEvent,
   encodeEvent,
+  ICommentRequest,
   ISavedEvent,
   readEvent,
   ServerEvent
@@ -254,6 +255,17 @@ export class CollabConnection {
    */
   requestLock(cellId: string, locked: boolean): boolean {
     return this._isSynced() && this._send({ type: 'lock', cell: cellId, locked });
+  }
+
+  /**
+   * Send a comment request (docs/PROTOCOL.md, "Comments"); the answer is a `comment` or
+   * `error` event carrying its id (see `eventReceived`).
+   *
+   * Returns:
+   *   Whether the request was sent (the connection is open and synced).
+   */
+  requestComment(request: ICommentRequest): boolean {
+    return this._isSynced() && this._send(request);
   }
 
   /**

@@ -94,6 +94,68 @@ export interface ILocksEvent {
 }
 
 /**
+ * Where a comment thread points (docs/PROTOCOL.md, "Comments"): a whole notebook cell,
+ * or a range of a cell's or a text file's text as two Yjs relative positions (base64).
+ * `quote` is what it covered when it was made.
+ */
+export type CommentAnchor =
+  | {
+      readonly kind: 'cell';
+      readonly cell_id: string;
+      readonly quote?: string;
+    }
+  | {
+      readonly kind: 'range';
+      readonly cell_id?: string;
+      readonly start: string;
+      readonly end: string;
+      readonly quote?: string;
+    };
+
+/** One message of a thread; a deleted one keeps its place with an empty body. */
+export interface ICommentMessage {
+  readonly id: string;
+  readonly author: string;
+  readonly body: string;
+  readonly mentions: string[];
+  readonly created_at: number;
+  readonly edited_at: number | null;
+  readonly deleted: boolean;
+  readonly deleted_by: string | null;
+}
+
+/** A comment thread as the server sends it. */
+export interface ICommentThread {
+  readonly id: string;
+  readonly anchor: CommentAnchor;
+  readonly author: string;
+  readonly created_at: number;
+  readonly private: boolean;
+  readonly status: 'open' | 'resolved';
+  readonly resolved_by: string | null;
+  readonly resolved_at: number | null;
+  readonly detached: boolean;
+  /** Text proposed in place of what the anchor covers, if the thread suggests a change. */
+  readonly suggestion: string | null;
+  readonly suggestion_state: 'open' | 'accepted' | 'rejected' | null;
+  readonly suggestion_decided_by?: string | null;
+  readonly messages: ICommentMessage[];
+}
+
+/** Every thread this client may see: after its first sync, and after its role changed. */
+export interface ICommentsEvent {
+  readonly type: 'comments';
+  readonly threads: ICommentThread[];
+}
+
+/** One thread changed; `id` is the request's id for its sender, `null` for others. */
+export interface ICommentEvent {
+  readonly type: 'comment';
+  readonly id: JSONValue;
+  readonly thread: ICommentThread;
+}
+
+/**
  * The events the server sends.
  */
 export type ServerEvent =
@@ -102,7 +164,9 @@ export type ServerEvent =
   | IErrorEvent
   | IRenamedEvent
   | IRoleEvent
-  | ILocksEvent;
+  | ILocksEvent
+  | ICommentsEvent
+  | ICommentEvent;
 
 /**
  * The events a client sends.
@@ -132,8 +196,37 @@ export interface INameRequest {
   readonly display_name: string;
 }
 
+/** The comment requests (docs/PROTOCOL.md, "Comments"). */
+export type CommentRequestType =
+  | 'comment.create'
+  | 'comment.reply'
+  | 'comment.edit'
+  | 'comment.delete'
+  | 'comment.resolve'
+  | 'comment.reopen'
+  | 'comment.reattach'
+  | 'comment.accept'
+  | 'comment.reject'
+  | 'comment.undo';
+
+/**
+ * A comment request; answered by a `comment` event with the same `id` (or an `error`
+ * event with it). The server takes the author from the connection, never from here.
+ */
+export interface ICommentRequest {
+  readonly type: CommentRequestType;
+  readonly id: string;
+  readonly thread?: string;
+  readonly message?: string;
+  readonly anchor?: CommentAnchor;
+  readonly body?: string;
+  readonly mentions?: string[];
+  readonly private?: boolean;
+  readonly suggestion?: string;
+}
+
 /** The events a client sends. */
-export type ClientEvent = ISaveRequest | ILockRequest | INameRequest;
+export type ClientEvent = ISaveRequest | ILockRequest | INameRequest | ICommentRequest;
 
 /**
  * Frame a client event: `varUint(4) varString(JSON)`.
@@ -226,6 +319,20 @@ export function parseEvent(text: string): ServerEvent | null {
         return { type: 'renamed', path: value.path };
       }
       break;
+    case 'comments':
+      if (Array.isArray(value.threads) && value.threads.every(isThread)) {
+        return { type: 'comments', threads: value.threads as ICommentThread[] };
+      }
+      break;
+    case 'comment':
+      if (isThread(value.thread)) {
+        return {
+          type: 'comment',
+          id: (value.id ?? null) as JSONValue,
+          thread: value.thread
+        };
+      }
+      break;
     case 'error':
       if (typeof value.reason === 'string') {
         return {
@@ -239,6 +346,47 @@ export function parseEvent(text: string): ServerEvent | null {
       return null;
   }
   throw new TypeError(`Malformed '${value.type}' event: ${text.slice(0, 200)}`);
+}
+
+/**
+ * Whether a value has the shape of a thread: what the UI reads of it is there with the
+ * right types (the text itself is rendered through the sanitizer, never trusted).
+ */
+export function isThread(value: unknown): value is ICommentThread {
+  if (!isRecord(value) || !isRecord(value.anchor) || !Array.isArray(value.messages)) {
+    return false;
+  }
+  const anchor = value.anchor;
+  const anchored =
+    (anchor.kind === 'cell' && typeof anchor.cell_id === 'string') ||
+    (anchor.kind === 'range' &&
+      typeof anchor.start === 'string' &&
+      typeof anchor.end === 'string');
+  return (
+    anchored &&
+    typeof value.id === 'string' &&
+    typeof value.author === 'string' &&
+    typeof value.created_at === 'number' &&
+    typeof value.private === 'boolean' &&
+    (value.status === 'open' || value.status === 'resolved') &&
+    typeof value.detached === 'boolean' &&
+    (value.suggestion === null || typeof value.suggestion === 'string') &&
+    value.messages.every(isMessage)
+  );
+}
+
+function isMessage(value: unknown): value is ICommentMessage {
+  return (
+    isRecord(value) &&
+    typeof value.id === 'string' &&
+    typeof value.author === 'string' &&
+    typeof value.body === 'string' &&
+    Array.isArray(value.mentions) &&
+    value.mentions.every(m => typeof m === 'string') &&
+    typeof value.created_at === 'number' &&
+    (value.edited_at === null || typeof value.edited_at === 'number') &&
+    typeof value.deleted === 'boolean'
+  );
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

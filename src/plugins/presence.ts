@@ -6,6 +6,7 @@ import {
 import { IDocumentManager } from '@jupyterlab/docmanager';
 import { DocumentRegistry, IDocumentWidget } from '@jupyterlab/docregistry';
 import { NotebookPanel } from '@jupyterlab/notebook';
+import { Notification } from '@jupyterlab/apputils';
 import { usersIcon } from '@jupyterlab/ui-components';
 
 import {
@@ -19,9 +20,13 @@ import {
   revealCaret,
   revealInNotebook
 } from '../presence';
+import { labelOf } from '../cursors/model';
 import { CollabContentProvider, sharedModelOf } from '../provider';
 import { ICollabContentProvider, ICollabHeadCount } from '../tokens';
 import { SET_DISPLAY_NAME } from './identity';
+
+/** The comments plugin's command that shows one thread (`path`, `thread`). */
+export const SHOW_THREAD = 'jupyter-collab:show-thread';
 
 /**
  * The Collaborators panel (everyone on the server, where they are, who is idle), the
@@ -45,6 +50,23 @@ export const presencePlugin: JupyterFrontEndPlugin<HeadCount> = {
     const model = new PresenceModel();
     new PresenceFeed({ model, serverSettings });
     const headCount = new HeadCount(model);
+    // someone mentioned this person, or replied in their thread: wherever they are
+    model.noticed.connect((_, notice) => {
+      const what = notice.kind === 'mention' ? 'mentioned you' : 'replied';
+      const who = [...model.entries.values()].find(e => e.user.username === notice.by);
+      const by = who ? labelOf(who.user) : notice.by.startsWith('guest:') ? 'A guest' : notice.by;
+      const excerpt = notice.excerpt.length > 80 ? `${notice.excerpt.slice(0, 80)}…` : notice.excerpt;
+      Notification.info(`${by} ${what} in ${notice.path}: ${excerpt}`, {
+        autoClose: 10000,
+        actions: [
+          {
+            label: 'Show',
+            callback: () =>
+              void app.commands.execute(SHOW_THREAD, { path: notice.path, thread: notice.thread })
+          }
+        ]
+      });
+    });
     const open = (entry: IPresenceEntry): void =>
       void goTo(docManager, provider, entry).catch(error =>
         console.warn(`jupyter-collab: could not open ${entry.path}:`, error)

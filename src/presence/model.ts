@@ -36,7 +36,21 @@ export type PresenceMessage =
       readonly type: 'update';
       readonly set: IPresenceEntry[];
       readonly gone: string[];
-    };
+    }
+  | INotice;
+
+/**
+ * Told to this person only (docs/PROTOCOL.md, "The presence feed"): someone mentioned
+ * them in a comment, or replied in a thread they wrote in.
+ */
+export interface INotice {
+  readonly type: 'notice';
+  readonly kind: 'mention' | 'reply';
+  readonly path: string;
+  readonly thread: string;
+  readonly by: string;
+  readonly excerpt: string;
+}
 
 /**
  * One person and every place they are connected to (tabs, documents).
@@ -75,6 +89,23 @@ export function parsePresenceMessage(data: unknown): PresenceMessage {
   ) {
     return { type: 'update', set: value.set.map(toEntry), gone: value.gone };
   }
+  if (
+    isRecord(value) &&
+    value.type === 'notice' &&
+    (value.kind === 'mention' || value.kind === 'reply') &&
+    typeof value.path === 'string' &&
+    typeof value.thread === 'string' &&
+    typeof value.by === 'string'
+  ) {
+    return {
+      type: 'notice',
+      kind: value.kind,
+      path: value.path,
+      thread: value.thread,
+      by: value.by,
+      excerpt: typeof value.excerpt === 'string' ? value.excerpt : ''
+    };
+  }
   throw new TypeError(
     `Not a presence feed message: ${JSON.stringify(value)}`.slice(0, 200)
   );
@@ -109,6 +140,11 @@ function toEntry(value: unknown): IPresenceEntry {
  */
 export class PresenceModel {
   /** Emits after each applied message. */
+  /** Emits each notice for this person (a mention, a reply to their thread). */
+  get noticed(): ISignal<this, INotice> {
+    return this._noticed;
+  }
+
   get changed(): ISignal<this, void> {
     return this._changed;
   }
@@ -120,6 +156,10 @@ export class PresenceModel {
 
   /** Apply one feed message (a snapshot replaces everything). */
   apply(message: PresenceMessage): void {
+    if (message.type === 'notice') {
+      this._noticed.emit(message);
+      return;
+    }
     if (message.type === 'snapshot') {
       this._entries = new Map(message.people.map(entry => [entry.id, entry]));
     } else {
@@ -163,6 +203,7 @@ export class PresenceModel {
 
   private _entries = new Map<string, IPresenceEntry>();
   private readonly _changed = new Signal<this, void>(this);
+  private readonly _noticed = new Signal<this, INotice>(this);
 }
 
 function personOf(username: string, entries: IPresenceEntry[]): IPerson {

@@ -11,7 +11,13 @@ import { Contents } from '@jupyterlab/services';
 import { ISignal } from '@lumino/signaling';
 
 import { DocumentType } from '../api';
-import { ConnectionState, ISavedEvent, Role, ServerEvent } from '../connection';
+import {
+  ConnectionState,
+  ICommentRequest,
+  ISavedEvent,
+  Role,
+  ServerEvent
+} from '../connection';
 import { documentTypeOf } from './factory';
 
 /**
@@ -24,6 +30,7 @@ export interface IDocumentConnection {
   whenSynced(): Promise<void>;
   requestSave(): Promise<ISavedEvent>;
   requestLock(cellId: string, locked: boolean): boolean;
+  requestComment(request: ICommentRequest): boolean;
   unsyncedText(): string | null;
   dispose(): void;
 }

@@ -370,3 +370,37 @@ export async function flushThrough(from: Page, to: Page): Promise<void> {
     )
     .toBe(true);
 }
+
+/** alice (an owner) makes a share link on `path` with `role`; its join URL. */
+export async function shareLink(
+  request: APIRequestContext,
+  path: string,
+  role: 'viewer' | 'commenter' | 'editor'
+): Promise<string> {
+  const response = await request.post(`/api/collab/links/${encodePath(path)}`, {
+    headers: authHeaders('alice'),
+    data: { role, expires_in_seconds: 3600 }
+  });
+  expect(response.ok(), `POST links: ${response.status()}`).toBeTruthy();
+  return ((await response.json()) as { url: string }).url;
+}
+
+/**
+ * A guest with no account: a new browser context opens the share link `url`, gives
+ * `name` and joins; resolves once JupyterLab has started in the shared document.
+ */
+export async function joinThroughLink(
+  browser: Browser,
+  baseURL: string | undefined,
+  url: string,
+  name: string
+): Promise<Page> {
+  const context = await browser.newContext(baseURL === undefined ? {} : { baseURL });
+  const page = await context.newPage();
+  await page.goto(url);
+  await page.locator('#name').fill(name);
+  await page.getByRole('button', { name: 'Join' }).click();
+  await page.waitForURL(/\/lab\/tree\//);
+  await waitForLab(page);
+  return page;
+}

@@ -1,0 +1,6 @@
+/**
+ * Comments in the browser: the threads of a document, the Comments panel, cell badges.
+ */
+export * from './cell-badges';
+export * from './model';
+export * from './panel';

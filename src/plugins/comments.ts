@@ -1,0 +1,262 @@
+import {
+  ILabShell,
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { ICommandPalette } from '@jupyterlab/apputils';
+import { IDocumentManager } from '@jupyterlab/docmanager';
+import { DocumentRegistry } from '@jupyterlab/docregistry';
+import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import { Token } from '@lumino/coreutils';
+import { ISignal, Signal } from '@lumino/signaling';
+import { Widget } from '@lumino/widgets';
+
+import {
+  CellCommentBadges,
+  commentIcon,
+  CommentsModel,
+  CommentsPanel,
+  ICommentsContext,
+  IPerson
+} from '../comments';
+import { ICommentThread } from '../connection';
+import { labelOf, readUser } from '../cursors/model';
+import { CollabContentProvider, sharedModelOf } from '../provider';
+import { ICollabContentProvider } from '../tokens';
+import { SHOW_THREAD } from './presence';
+
+export const COMMENT_CELL = 'jupyter-collab:comment-cell';
+const SHOW_COMMENTS = 'jupyter-collab:show-comments';
+
+/**
+ * The comment threads of every live document, by shared model (`modelOf`).
+ */
+export interface ICollabComments {
+  modelOf(sharedModel: unknown): CommentsModel | null;
+  /** Emits the shared model whose comments model was made or disposed. */
+  readonly modelChanged: ISignal<ICollabComments, unknown>;
+}
+
+export const ICollabComments = new Token<ICollabComments>(
+  'jupyter-collab:ICollabComments',
+  'The comment threads of each live document.'
+);
+
+/**
+ * Comments: a model per live document (made with its connection, so the threads the
+ * room sends after the first sync are not missed), the Comments panel following the
+ * current document, a badge on cells with open threads, and the "Comment on Cell"
+ * command in the cell toolbar, the cell context menu and on Accel Shift M.
+ */
+export const commentsPlugin: JupyterFrontEndPlugin<ICollabComments> = {
+  id: 'jupyter-collab:comments',
+  description: 'Comment threads on cells and text, with a Comments panel.',
+  autoStart: true,
+  requires: [ICollabContentProvider, IDocumentManager, IRenderMimeRegistry, INotebookTracker],
+  optional: [ILabShell, ICommandPalette],
+  provides: ICollabComments,
+  activate: (
+    app: JupyterFrontEnd,
+    provider: CollabContentProvider,
+    docManager: IDocumentManager,
+    rendermime: IRenderMimeRegistry,
+    notebooks: INotebookTracker,
+    labShell: ILabShell | null,
+    palette: ICommandPalette | null
+  ): ICollabComments => {
+    const { user } = app.serviceManager;
+    const models = new Map<unknown, CommentsModel>();
+    const modelChanged = new Signal<ICollabComments, unknown>({} as ICollabComments);
+    const tracker: ICollabComments = {
+      modelOf: shared => models.get(shared) ?? null,
+      modelChanged
+    };
+
+    provider.documentChanged.connect((_, live) => {
+      const connection = provider.connectionOf(live.model);
+      if (connection === null || models.has(live.model)) {
+        return;
+      }
+      const model = new CommentsModel({
+        connection,
+        username: user.identity?.username ?? '',
+        key: live.path
+      });
+      models.set(live.model, model);
+      live.model.disposed.connect(() => {
+        models.delete(live.model);
+        model.dispose();
+        modelChanged.emit(live.model);
+      });
+      modelChanged.emit(live.model);
+      follow();
+    });
+
+    // names of the people seen in live documents (awareness), to show and @mention them
+    const names = new Map<string, string>();
+    const people = (): IPerson[] => {
+      for (const shared of models.keys()) {
+        const states = provider.documentOf(shared)?.model.awareness.getStates();
+        for (const state of states?.values() ?? []) {
+          const person = readUser(state);
+          if (person?.username) {
+            names.set(person.username, labelOf(person));
+          }
+        }
+      }
+      return [...names].map(([username, label]) => ({ username, label }));
+    };
+    const panel = new CommentsPanel({ rendermime, people });
+    panel.id = 'jp-collab-comments';
+    app.shell.add(panel, 'right', { rank: 600 });
+
+    const contextOf = (widget: Widget | null): ICommentsContext | null => {
+      const shared = sharedModelOf(widget);
+      const live = provider.documentOf(shared);
+      const model = models.get(shared);
+      if (!live || !model || !widget) {
+        return null;
+      }
+      return {
+        model,
+        get path() {
+          return live.path;
+        },
+        role: () => live.role,
+        jump: thread => void jumpTo(app, widget, thread)
+      };
+    };
+    let shown: Widget | null = null;
+    const follow = (): void => {
+      const current = labShell?.currentWidget ?? notebooks.currentWidget;
+      if (current && sharedModelOf(current) !== null) {
+        shown = current;
+      }
+      const context = contextOf(shown);
+      if (context?.model !== panel.context?.model) {
+        panel.context = context;
+      } else {
+        panel.render();
+      }
+    };
+    labShell?.currentChanged.connect(follow);
+    provider.documentChanged.connect(follow); // a role or a path changed
+
+    app.docRegistry.addWidgetExtension('Notebook', {
+      createNew: (notebook: NotebookPanel, context: DocumentRegistry.IContext<any>) => {
+        void context.ready.then(() => {
+          const model = models.get(context.model.sharedModel);
+          const cells = notebook.content.model?.cells;
+          if (!model || !cells || notebook.isDisposed) {
+            return;
+          }
+          const badges = new CellCommentBadges(
+            {
+              get widgets() {
+                return notebook.content.widgets;
+              },
+              cellsChanged: cells.changed
+            },
+            model,
+            threadId => {
+              app.shell.activateById(panel.id);
+              follow();
+              panel.showThread(threadId);
+            }
+          );
+          notebook.disposed.connect(() => badges.dispose());
+        });
+      }
+    });
+
+    const activeCell = () => {
+      const notebook = notebooks.currentWidget;
+      const cell = notebook?.content.activeCell;
+      const live = provider.documentOf(notebook?.context.model.sharedModel);
+      return notebook && cell && live ? { notebook, cell, live } : null;
+    };
+    app.commands.addCommand(COMMENT_CELL, {
+      label: 'Comment on Cell',
+      caption: 'Start a comment thread on this cell',
+      icon: commentIcon,
+      isEnabled: () => {
+        const role = activeCell()?.live.role;
+        return role !== undefined && role !== null && role !== 'viewer';
+      },
+      execute: () => {
+        const target = activeCell();
+        if (!target) {
+          return;
+        }
+        app.shell.activateById(panel.id);
+        shown = target.notebook;
+        follow();
+        panel.compose(
+          { kind: 'cell', cell_id: target.cell.model.id },
+          target.cell.model.sharedModel.getSource()
+        );
+      }
+    });
+    app.commands.addCommand(SHOW_THREAD, {
+      label: 'Show Comment Thread',
+      execute: async args => {
+        const path = String(args.path ?? '');
+        const thread = String(args.thread ?? '');
+        if (path) {
+          const live = [...models.keys()]
+            .map(shared => provider.documentOf(shared))
+            .find(doc => doc?.path === path);
+          if (!live) {
+            const widget = docManager.openOrReveal(path);
+            await widget?.context.ready;
+            shown = widget ?? shown;
+          } else {
+            shown = [...(labShell?.widgets('main') ?? [])].find(
+              w => sharedModelOf(w) === live.model
+            ) ?? shown;
+          }
+        }
+        app.shell.activateById(panel.id);
+        follow();
+        panel.showThread(thread);
+      }
+    });
+    app.commands.addCommand(SHOW_COMMENTS, {
+      label: 'Show Comments',
+      execute: () => app.shell.activateById(panel.id)
+    });
+    app.contextMenu.addItem({
+      command: COMMENT_CELL,
+      selector: '.jp-Notebook .jp-Cell',
+      rank: 11
+    });
+    app.commands.addKeyBinding({
+      command: COMMENT_CELL,
+      keys: ['Accel Shift M'],
+      selector: '.jp-Notebook'
+    });
+    palette?.addItem({ command: COMMENT_CELL, category: 'Notebook Cell Operations' });
+    palette?.addItem({ command: SHOW_COMMENTS, category: 'Collaboration' });
+    return tracker;
+  }
+};
+
+/** Show a thread's place: its document, then its cell. */
+async function jumpTo(
+  app: JupyterFrontEnd,
+  widget: Widget,
+  thread: ICommentThread
+): Promise<void> {
+  app.shell.activateById(widget.id);
+  if (!(widget instanceof NotebookPanel)) {
+    return;
+  }
+  const notebook = widget.content;
+  const index = notebook.widgets.findIndex(cell => cell.model.id === thread.anchor.cell_id);
+  if (index < 0) {
+    return;
+  }
+  notebook.activeCellIndex = index;
+  await notebook.scrollToCell(notebook.widgets[index], 'center');
+}
