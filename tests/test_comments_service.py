@@ -37,7 +37,7 @@ class Class:
         self.peers: list[Peer] = []
 
     def join(self, username: str, role: Role) -> Peer:
-        peer = Peer("notebook", username, role)
+        peer = Peer(self.room.kind, username, role)
         peer.connect(self.room)
         self.peers.append(peer)
         settle(*self.peers)

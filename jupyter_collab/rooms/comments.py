@@ -19,6 +19,7 @@ Who may do what (``docs/PROTOCOL.md``, Comments):
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -32,6 +33,7 @@ from ..errors import CommentNotFound, Conflict, ProtocolError
 from ..permissions import Action, Role, allows
 from ..protocol import encode_event, encode_event_text
 from ..store.records import Message, Thread, ThreadStatus, ThreadView
+from . import anchors
 from . import hooks as h
 from .ports import Access, CommentRecords
 from .suggestions import Target, replace
@@ -140,6 +142,9 @@ class CommentService:
         self._loading: dict[str, asyncio.Future[list[Thread]]] = {}  # doc id -> the read
         # doc id -> the threads as clients see them, until their records are read
         self._views: dict[str, list[ThreadView]] = {}
+        # range anchors: a pending check per room, and where each range last was
+        self._checks: dict[str, asyncio.Handle] = {}
+        self._last: dict[str, tuple[int, int]] = {}
         self._texts: dict[str, dict[str, str]] = {}  # doc id -> thread id -> its JSON
         # doc id -> (how many threads, the snapshot of them all) when none is private
         self._public: dict[str, tuple[int, bytes]] = {}
@@ -162,6 +167,7 @@ class CommentService:
         hooks.client_changed.subscribe(self._client_changed)
         hooks.closed.subscribe(self._closed)
         hooks.cells_moved.subscribe(self._cells_moved)
+        hooks.update_accepted.subscribe(self._update_accepted)
         for kind in self._operations:
             hooks.handle(kind, self._on_request)
 
@@ -286,16 +292,82 @@ class CommentService:
             loading.cancel()
         self._threads.pop(event.room.doc_id, None)
         self._views.pop(event.room.doc_id, None)
+        check = self._checks.pop(event.room.doc_id, None)
+        if check is not None:
+            check.cancel()
         self._texts.pop(event.room.doc_id, None)
         self._public.pop(event.room.doc_id, None)
 
+    def _update_accepted(self, event: h.UpdateAccepted) -> None:
+        """Ranges follow the text by themselves; whether one collapsed or lost its text
+        is checked at most every 200 ms, and only in rooms that have ranges."""
+        room = event.room
+        if room.doc_id in self._checks or not self._has_ranges(room):
+            return
+        loop = asyncio.get_running_loop()
+        self._checks[room.doc_id] = loop.call_later(0.2, self.check_ranges, room)
+
+    def _has_ranges(self, room: Room) -> bool:
+        threads = self._threads.get(room.doc_id, {})
+        return any(t.anchor.get("kind") == "range" for t in threads.values())
+
+    def check_ranges(self, room: Room) -> None:
+        """Make again the ranges whose text was rewritten or moved, on their quote;
+        detach those whose quote is gone, attach again those whose quote is back. Runs
+        200 ms after edits; a suggestion is checked at once before it is accepted."""
+        pending = self._checks.pop(room.doc_id, None)
+        if pending is not None:
+            pending.cancel()
+        if room.closed:
+            return
+        changed: dict[str, tuple[dict[str, Any], bool]] = {}
+        for thread in list(self._threads.get(room.doc_id, {}).values()):
+            if thread.anchor.get("kind") != "range":
+                continue
+            found = anchors.resolve(room, thread.anchor)
+            if found is not None and found.start < found.end:
+                self._last[thread.thread_id] = (found.start, found.end)
+                if thread.detached:
+                    changed[thread.thread_id] = (thread.anchor, False)
+                continue
+            moved = self._reanchored(room, thread)
+            if moved is not None:
+                changed[thread.thread_id] = (moved, False)
+            elif not thread.detached:
+                changed[thread.thread_id] = (thread.anchor, True)
+        if changed:
+            threads = self._threads[room.doc_id]
+            for thread_id, (anchor, detached) in changed.items():
+                threads[thread_id] = dataclasses.replace(
+                    threads[thread_id], anchor=anchor, detached=detached
+                )
+            room.spawn(self._store_anchors(room, changed), "moving comment anchors")
+
+    def _reanchored(self, room: Room, thread: Thread) -> dict[str, Any] | None:
+        """The range made again on its quote, nearest to where it last was; ``None``
+        when the quote is not in its cell (or file) any more."""
+        cell_id = thread.anchor.get("cell_id")
+        text = anchors.text_of(room, cell_id if isinstance(cell_id, str) else None)
+        quote = str(thread.anchor.get("quote", ""))
+        if text is None or not quote:
+            return None
+        near = self._last.get(thread.thread_id, (0, 0))[0]
+        at = anchors.find_quote(str(text), quote, near)
+        if at is None:
+            return None
+        self._last[thread.thread_id] = (at, at + len(quote))
+        return anchors.cover(thread.anchor, text, at, at + len(quote))
+
     def _cells_moved(self, event: h.CellsMoved) -> None:
         """Threads on a cell that is gone are detached (they keep their quote); a cell
-        that is back (an undone delete brings the same id) takes its threads again."""
+        that is back (an undone delete brings the same id) takes its threads again.
+        Ranges are checked at once (a moved cell is a copy: a new text)."""
         room = event.room
         threads = self._threads.get(room.doc_id)
         if not threads or room.cells is None:
             return
+        if self._has_ranges(room):
+            self.check_ranges(room)
         ids = room.cells.ids()
         changed = {
             t.thread_id: (t.anchor, t.anchor["cell_id"] not in ids)
@@ -547,8 +619,6 @@ class CommentService:
             if not isinstance(source, Text):
                 raise CommentRefused(f"comment: the cell {cell_id!r} is gone")
             return Target(source, 0, len(str(source)), cell_id)
-        from . import anchors  # noqa: PLC0415 (being written: range anchors)
-
         found = anchors.resolve(room, anchor)
         if found is None or found.start >= found.end:
             raise CommentRefused("comment: the text this thread was on is gone")
@@ -579,6 +649,7 @@ class CommentService:
 
     async def _accept(self, room: Room, actor: Actor, request: dict[str, Any]) -> Thread:
         """Make a suggestion's change, as its author's edit, and resolve the thread."""
+        self.check_ranges(room)
         thread = self._decidable(room, actor, request, "accept", "open")
         target = self._target(room, thread.anchor)
         if target.current() != thread.anchor.get("quote"):
@@ -619,8 +690,6 @@ class CommentService:
         text the suggestion replaced)."""
         if thread.anchor.get("kind") != "range":
             return
-        from . import anchors  # noqa: PLC0415 (being written: range anchors)
-
         fresh = anchors.cover(thread.anchor, target.text, target.start, target.start + len(text))
         await self.records.set_anchor(thread.thread_id, fresh, detached=False)
 
@@ -640,7 +709,10 @@ class CommentService:
                 'comment: "anchor" must be {"kind": "cell", "cell_id": ...} or a range'
             )
         if anchor["kind"] == "range":
-            raise CommentRefused("comment: anchors on a range of text are not served yet")
+            try:
+                return anchors.parse_range(room, anchor, self.limits.max_quote_chars)
+            except anchors.AnchorError as error:
+                raise CommentRefused(f"comment: {error}") from error
         cell_id = anchor.get("cell_id")
         if room.kind != "notebook" or room.cells is None:
             raise CommentRefused("comment: only notebooks have cells; anchor on a range")

@@ -1,0 +1,289 @@
+"""Where a comment thread points in a document, and how it follows the text.
+
+A range anchor is two Yjs relative positions in one ``Text`` (a notebook cell's source,
+or a text file's): ``{"kind": "range", "cell_id"?, "start", "end", "quote"}``, each
+position standard base64 of ``Y.encodeRelativePosition``. The start sticks to the first
+character of the range (assoc 0), the end to its last (assoc -1), so typing just before
+or just after a range does not grow it, and a concurrent edit anywhere moves it exactly
+as it moves the characters. pycrdt's ``StickyIndex`` reads and writes the same bytes as
+Yjs (tests/interop/test_relative_positions.py).
+
+When the positions no longer resolve (JupyterLab moves a cell as a delete and an insert
+of a copy: a new ``Text``), or the range collapsed while its cell still has text (a merge
+or a "set source" rewrites the whole text), the anchor is made again on the ``quote``,
+at the occurrence nearest to where the range last was. Only when the quote is nowhere in
+its cell is the thread detached; it attaches by itself again when the quote comes back.
+
+Offsets: Yjs counts UTF-16 units, pycrdt's ``Text`` edits count UTF-8 bytes, Python
+strings count code points; everything outside this module is in code points. pycrdt
+0.14's sticky indexes count a mix: UTF-8 bytes for the runs of text left of the
+position's run, UTF-16 units inside it. That is exact for ASCII text. For other text,
+positions are read on a scratch copy of the document whose non-ASCII characters are
+deleted (character ids stay the same, so the copy's positions are the document's): exact
+on ASCII characters, and to the edge of the run for a position on a non-ASCII one.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pycrdt import Array, Assoc, Doc, StickyIndex, Text
+
+if TYPE_CHECKING:
+    from .room import Room
+
+
+class AnchorError(ValueError):
+    """An anchor a client sent that does not point into the document as it is."""
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """Where an anchor's text is now: ``str(text)[start:end]``, in code points."""
+
+    text: Text
+    start: int
+    end: int
+    cell_id: str | None = None
+
+
+def text_of(room: Room, cell_id: str | None) -> Text | None:
+    """The ``Text`` a range lives in: a notebook cell's source, or a file's text."""
+    if room.kind != "notebook":
+        return room.doc.get("source", type=Text) if cell_id is None else None
+    if cell_id is None or room.cells is None:
+        return None
+    index = room.cells.index_of(cell_id)
+    if index is None:
+        return None
+    source = room.cells.array[index].get("source")
+    return source if isinstance(source, Text) else None
+
+
+def parse_range(room: Room, anchor: dict[str, Any], max_quote_chars: int) -> dict[str, Any]:
+    """The stored form of a range a client sent, with the ``quote`` it covers now.
+
+    Raises:
+        AnchorError: the cell or text does not exist, the positions are not base64 of
+            relative positions into that very text, or the range is empty or longer
+            than ``max_quote_chars``.
+    """
+    cell_id = anchor.get("cell_id")
+    if room.kind == "notebook" and not isinstance(cell_id, str):
+        raise AnchorError('a range in a notebook names its cell: "cell_id"')
+    if room.kind != "notebook" and cell_id is not None:
+        raise AnchorError('a text file has no cells: leave out "cell_id"')
+    text = text_of(room, cell_id)
+    if text is None:
+        raise AnchorError(f"no cell {cell_id!r} in {room.path}")
+    start = _decode(anchor.get("start"), "start")
+    end = _decode(anchor.get("end"), "end")
+    whole = str(text)
+    if not (_in_text(text, start) and _in_text(text, end)):
+        raise AnchorError("the range is outside the document (its text changed meanwhile?)")
+    first, last = _indexes(cell_id, text, [start, end])
+    if first is None or last is None:
+        raise AnchorError("the range is outside the document (its text changed meanwhile?)")
+    if first >= last:
+        raise AnchorError("the range is empty")
+    quote = whole[first:last]
+    if len(quote) > max_quote_chars:
+        raise AnchorError(f"a range covers at most {max_quote_chars} characters")
+    stored: dict[str, Any] = {"kind": "range", "start": anchor["start"], "end": anchor["end"]}
+    if cell_id is not None:
+        stored["cell_id"] = cell_id
+    stored["quote"] = quote
+    return stored
+
+
+def resolve(room: Room, anchor: dict[str, Any]) -> Resolved | None:
+    """Where a stored anchor's text is now (a cell anchor: the whole cell); ``None`` when
+    its cell or its positions are gone. A range whose text was deleted resolves empty."""
+    cell_id = anchor.get("cell_id")
+    text = text_of(room, cell_id if isinstance(cell_id, str) else None)
+    if text is None:
+        return None
+    whole = str(text)
+    if anchor.get("kind") == "cell":
+        return Resolved(text, 0, len(whole), cell_id)
+    try:
+        encoded = [base64.b64decode(anchor["start"]), base64.b64decode(anchor["end"])]
+    except (KeyError, TypeError, ValueError):
+        return None
+    start, end = _indexes(cell_id if isinstance(cell_id, str) else None, text, encoded)
+    if start is None or end is None:
+        return None
+    return Resolved(text, start, max(start, end), cell_id if isinstance(cell_id, str) else None)
+
+
+def cover(anchor: dict[str, Any], text: Text, start: int, end: int) -> dict[str, Any]:
+    """``anchor`` made again on ``text[start:end]`` (code points, ``start < end``); its
+    quote is kept."""
+    whole = str(text)
+    if whole.isascii():
+        first, last = text.sticky_index(start, Assoc.AFTER), text.sticky_index(end, Assoc.BEFORE)
+    else:
+        cell_id = anchor.get("cell_id")
+        with _ascii_copy(text, cell_id if isinstance(cell_id, str) else None) as (copy, ascii_at):
+            # the ASCII characters nearest inside the range carry its ends
+            inside = [j for j in range(start, end) if whole[j].isascii()]
+            if inside:
+                lo, hi = ascii_at.index(inside[0]), ascii_at.index(inside[-1]) + 1
+                first = copy.sticky_index(lo, Assoc.AFTER)
+                last = copy.sticky_index(hi, Assoc.BEFORE)
+            else:  # no ASCII in it: UTF-16 units, exact while its text is one run
+                first = text.sticky_index(_utf16(whole, start), Assoc.AFTER)
+                last = text.sticky_index(_utf16(whole, end), Assoc.BEFORE)
+    return {
+        **anchor,
+        "start": base64.b64encode(first.encode()).decode(),
+        "end": base64.b64encode(last.encode()).decode(),
+    }
+
+
+def find_quote(whole: str, quote: str, near: int) -> int | None:
+    """Where ``quote`` is in ``whole``, the occurrence starting nearest to ``near``."""
+    if not quote:
+        return None
+    best: int | None = None
+    at = whole.find(quote)
+    while at >= 0:
+        if best is None or abs(at - near) < abs(best - near):
+            best = at
+        at = whole.find(quote, at + 1)
+    return best
+
+
+# -- positions --------------------------------------------------------------------------
+
+
+def _decode(value: Any, name: str) -> bytes:
+    if not isinstance(value, str) or not value or len(value) > 200:
+        raise AnchorError(f'"{name}" must be a Yjs relative position in base64')
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise AnchorError(f'"{name}" is not base64') from exc
+
+
+def _raw(text: Text, encoded: bytes) -> int | None:
+    """pycrdt's index of a position (see the module's note on offsets); ``None`` when it
+    does not resolve (the text holding it was deleted) or is not a position at all."""
+    try:
+        return int(StickyIndex.decode(encoded, text).get_index())
+    except ValueError:
+        return None
+    except BaseException as exc:
+        # pycrdt 0.14 panics on a position whose text was deleted (a moved cell): a
+        # PanicException, which derives from BaseException; nothing else is caught here
+        if type(exc).__name__ != "PanicException":
+            raise
+        return None
+
+
+def _in_text(text: Text, encoded: bytes) -> bool:
+    """Whether a new position points into ``text`` itself: made again at its index, it
+    is the same position (pycrdt resolves a position in whatever text holds its
+    character, so a position from another cell would pass otherwise)."""
+    raw = _raw(text, encoded)
+    if raw is None:
+        return False
+    try:
+        return bool(text.sticky_index(raw, _assoc(encoded)).encode() == encoded)
+    except ValueError:
+        return False
+
+
+def _indexes(cell_id: str | None, text: Text, encoded: list[bytes]) -> list[int | None]:
+    """The code point index of each position in ``text`` (``None``: gone)."""
+    whole = str(text)
+    raws = [_raw(text, e) for e in encoded]
+    if whole.isascii():
+        return [None if r is None else min(r, len(whole)) for r in raws]
+    with _ascii_copy(text, cell_id) as (copy, ascii_at):
+        found: list[int | None] = []
+        for raw, e in zip(raws, encoded, strict=True):
+            if raw is None:
+                found.append(None)
+                continue
+            k = _raw(copy, e)
+            if k is None:
+                found.append(None)
+            elif copy.sticky_index(k, _assoc(e)).encode() == e:  # on an ASCII character
+                found.append(_ascii_index(ascii_at, k, _assoc(e), len(whole)))
+            else:  # on a non-ASCII character (or a deleted one): the edge of its run
+                found.append(_run_edge(ascii_at, k, _assoc(e), len(whole)))
+        return found
+
+
+def _ascii_index(ascii_at: list[int], k: int, assoc: Assoc, size: int) -> int:
+    """The index in the document of the copy's index ``k`` (of ASCII characters only)."""
+    if assoc == Assoc.BEFORE:  # sticks to the character before k
+        return ascii_at[k - 1] + 1 if 0 < k <= len(ascii_at) else 0
+    return ascii_at[k] if k < len(ascii_at) else size
+
+
+def _run_edge(ascii_at: list[int], k: int, assoc: Assoc, size: int) -> int:
+    """For a position on a non-ASCII character: the run of them after the k-th ASCII
+    character; a start goes to the run's start, an end to its end."""
+    if assoc == Assoc.BEFORE:
+        return ascii_at[k] if k < len(ascii_at) else size
+    return ascii_at[k - 1] + 1 if k > 0 else 0
+
+
+class _ascii_copy:  # noqa: N801 (used as a context manager, like a function)
+    """A scratch copy of ``text``'s document with every non-ASCII character of ``text``
+    deleted: its Text, and where each remaining character is in the original."""
+
+    def __init__(self, text: Text, cell_id: str | None) -> None:
+        self.text = text
+        self.cell_id = cell_id
+
+    def __enter__(self) -> tuple[Text, list[int]]:
+        original = self.text
+        doc = original.doc
+        scratch: Doc[Any] = Doc()
+        scratch.apply_update(doc.get_update())
+        copy = _same_text(scratch, self.cell_id)
+        whole = str(original)
+        ascii_at = [j for j, char in enumerate(whole) if char.isascii()]
+        with scratch.transaction():
+            j = len(whole)
+            while j > 0:  # delete from the end: earlier byte offsets stay right
+                if whole[j - 1].isascii():
+                    j -= 1
+                    continue
+                run_end = j
+                while j > 0 and not whole[j - 1].isascii():
+                    j -= 1
+                lo, hi = len(whole[:j].encode()), len(whole[:run_end].encode())
+                del copy[lo:hi]
+        return copy, ascii_at
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _same_text(scratch: Doc[Any], cell_id: str | None) -> Text:
+    """In a copy of a document, the text of cell ``cell_id`` (or of the file)."""
+    if cell_id is None:
+        text: Text = scratch.get("source", type=Text)
+        return text
+    for cell in scratch.get("cells", type=Array):
+        source = cell.get("source")
+        if cell.get("id") == cell_id and isinstance(source, Text):
+            return source
+    raise AnchorError(f"no cell {cell_id!r}")  # the copy is of a document that has it
+
+
+def _assoc(encoded: bytes) -> Assoc:
+    # the last byte of a v1 relative position is its assoc as a signed varint
+    # (0 = after, 0x41 = -1 = before)
+    return Assoc.BEFORE if encoded and encoded[-1] == 0x41 else Assoc.AFTER
+
+
+def _utf16(whole: str, index: int) -> int:
+    return len(whole[:index].encode("utf-16-le")) // 2

@@ -1,0 +1,220 @@
+"""Threads on a range of text: the anchor follows the text through everyone's edits and
+cell moves, is detached when its text is deleted (and attached again when it is back),
+and a bad anchor is refused with a reason, changing nothing. Rooms on in-memory
+channels with the real store; the clients make their positions with pycrdt, whose bytes
+are Yjs's (tests/interop/test_relative_positions.py)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pycrdt import Assoc, Text
+
+from jupyter_collab.permissions import Role
+from jupyter_collab.rooms import anchors
+
+from .fakes import Peer
+from .rooms_helpers import make_notebook, running
+from .test_comments_service import Class, open_class, seen
+
+
+@pytest.fixture
+def root(root: Path) -> Path:
+    (root / "nb.ipynb").write_text(json.dumps(make_notebook("x = 1\nprint(x)", "y = 2")))
+    (root / "t.py").write_text("import os\nprint(os.sep)\n")
+    return root
+
+
+def source(peer: Peer, index: int) -> Text:
+    return peer.ydoc.ycells[index]["source"]
+
+
+def position(text: Text, index: int, assoc: Assoc) -> str:
+    return base64.b64encode(text.sticky_index(index, assoc).encode()).decode()
+
+
+def range_on(text: Text, start: int, end: int, cell_id: str | None = "cell-0") -> dict[str, Any]:
+    """A range as JupyterLab sends it: the start sticks to the first character, the end
+    to the last."""
+    anchor = {
+        "kind": "range",
+        "start": position(text, start, Assoc.AFTER),
+        "end": position(text, end, Assoc.BEFORE),
+    }
+    if cell_id is not None:
+        anchor["cell_id"] = cell_id
+    return anchor
+
+
+def covered(c: Class, thread: dict[str, Any]) -> str | None:
+    """The text a thread's anchor covers in the room now (None: gone)."""
+    found = anchors.resolve(c.room, thread["anchor"])
+    return None if found is None else str(found.text)[found.start : found.end]
+
+
+async def checked(c: Class) -> None:
+    """Run the room's range check now (it runs 200 ms after edits) and deliver."""
+    await c.settled()
+    assert c.registry.comments is not None
+    c.registry.comments.check_ranges(c.room)
+    await c.settled()
+
+
+async def test_a_range_follows_edits_above_it_and_around_it(root, tmp_path, clock):
+    async with running(root, tmp_path / "h.db", clock) as registry:
+        c = await open_class(registry)
+        alice, bob = c.join("alice", Role.EDITOR), c.join("bob", Role.COMMENTER)
+        anchor = range_on(source(bob, 0), 6, 14)  # "print(x)"
+        answer = await c.ask(bob, type="comment.create", anchor=anchor, body="why?")
+        thread = answer["thread"]
+        assert thread["anchor"]["quote"] == "print(x)" and not thread["detached"]
+
+        text = source(alice, 0)
+        text.insert(0, "# setup\n")  # above it
+        text.insert(len(str(text)), "  # done")  # right after its last character
+        await checked(c)
+
+        assert str(source(bob, 0)) == "# setup\nx = 1\nprint(x)  # done"
+        assert covered(c, seen(bob)[thread["id"]]) == "print(x)"
+        assert not seen(alice)[thread["id"]]["detached"]
+
+
+async def test_a_range_whose_text_is_deleted_is_detached_and_comes_back_with_it(
+    root, tmp_path, clock
+):
+    async with running(root, tmp_path / "h.db", clock) as registry:
+        c = await open_class(registry)
+        alice, bob = c.join("alice", Role.EDITOR), c.join("bob", Role.COMMENTER)
+        tid = (
+            await c.ask(
+                bob, type="comment.create", anchor=range_on(source(bob, 0), 6, 14), body="?"
+            )
+        )["thread"]["id"]
+
+        text = source(alice, 0)
+        del text[6:14]  # ASCII: bytes are characters
+        await checked(c)
+        assert seen(bob)[tid]["detached"] and seen(alice)[tid]["detached"]
+        assert seen(bob)[tid]["anchor"]["quote"] == "print(x)"
+        assert [t.detached for t in await c.stored()] == [True]
+
+        text.insert(6, "print(x)")  # undone: new characters, the same text
+        await checked(c)
+        assert not seen(bob)[tid]["detached"]
+        assert covered(c, seen(bob)[tid]) == "print(x)"
+
+
+async def test_a_partly_deleted_range_keeps_what_is_left(root, tmp_path, clock):
+    async with running(root, tmp_path / "h.db", clock) as registry:
+        c = await open_class(registry)
+        alice, bob = c.join("alice", Role.EDITOR), c.join("bob", Role.COMMENTER)
+        tid = (
+            await c.ask(
+                bob, type="comment.create", anchor=range_on(source(bob, 0), 6, 14), body="?"
+            )
+        )["thread"]["id"]
+        del source(alice, 0)[6:12]  # "print(" of "print(x)"
+        await checked(c)
+        assert covered(c, seen(bob)[tid]) == "x)" and not seen(bob)[tid]["detached"]
+
+
+async def test_a_range_follows_its_cell_when_it_is_moved(root, tmp_path, clock):
+    async with running(root, tmp_path / "h.db", clock) as registry:
+        c = await open_class(registry)
+        alice, bob = c.join("alice", Role.EDITOR), c.join("bob", Role.COMMENTER)
+        tid = (
+            await c.ask(bob, type="comment.create", anchor=range_on(source(bob, 0), 0, 5), body="?")
+        )["thread"]["id"]
+        cells = alice.ydoc.ycells
+        # JupyterLab moves a cell by deleting it and inserting a copy with the same id
+        moved = cells[0].to_py()
+        with alice.doc.transaction():
+            del cells[0]
+            cells.insert(1, alice.ydoc.create_ycell(moved))
+        await checked(c)
+
+        thread = seen(bob)[tid]
+        assert not thread["detached"] and covered(c, thread) == "x = 1"
+        assert anchors.resolve(c.room, thread["anchor"]).cell_id == "cell-0"  # type: ignore[union-attr]
+        source(alice, 1).insert(0, ">>")
+        await checked(c)
+        assert covered(c, seen(bob)[tid]) == "x = 1"
+
+
+async def test_a_range_in_a_text_file(root, tmp_path, clock):
+    async with running(root, tmp_path / "h.db", clock) as registry:
+        room = await registry.open_session("t.py", "file")
+        c = Class(registry, room)
+        alice, bob = c.join("alice", Role.EDITOR), c.join("bob", Role.COMMENTER)
+        text = bob.doc.get("source", type=Text)
+        anchor = range_on(text, 10, 23, cell_id=None)  # "print(os.sep)"
+        tid = (await c.ask(bob, type="comment.create", anchor=anchor, body="?"))["thread"]["id"]
+        alice.doc.get("source", type=Text).insert(0, "import sys\n")
+        await checked(c)
+        assert covered(c, seen(bob)[tid]) == "print(os.sep)"
+
+
+async def test_bad_anchors_are_refused_by_name_and_change_nothing(root, tmp_path, clock):
+    async with running(root, tmp_path / "h.db", clock) as registry:
+        c = await open_class(registry)
+        bob = c.join("bob", Role.COMMENTER)
+        text, other = source(bob, 0), source(bob, 1)
+        good = range_on(text, 0, 5)
+        cases = [
+            ({**good, "start": "not base64!"}, "not base64"),
+            ({**good, "start": 7}, "relative position in base64"),
+            ({**good, "end": range_on(other, 0, 3, "cell-1")["end"]}, "outside the document"),
+            ({**good, "cell_id": "cell-9"}, "no cell 'cell-9'"),
+            ({k: v for k, v in good.items() if k != "cell_id"}, 'names its cell: "cell_id"'),
+            (range_on(text, 4, 4), "empty"),
+            ({**good, "start": base64.b64encode(b"\x07\x01").decode()}, "outside the document"),
+        ]
+        for anchor, reason in cases:
+            answer = await c.ask(bob, type="comment.create", anchor=anchor, body="?")
+            assert answer["type"] == "error" and reason in answer["reason"], (anchor, answer)
+        long = await running_with_short_quotes(root, tmp_path)
+        assert "at most 3 characters" in long
+        assert bob.connected and await c.stored() == []
+
+
+async def running_with_short_quotes(root: Path, tmp_path: Path) -> str:
+    from jupyter_collab.rooms.comments import CommentLimits
+
+    from .fakes import FakeClock
+
+    async with running(
+        root, tmp_path / "short.db", FakeClock(), comment_limits=CommentLimits(max_quote_chars=3)
+    ) as registry:
+        c = await open_class(registry)
+        bob = c.join("bob", Role.COMMENTER)
+        answer = await c.ask(
+            bob, type="comment.create", anchor=range_on(source(bob, 0), 0, 5), body="?"
+        )
+        assert answer["type"] == "error"
+        return str(answer["reason"])
+
+
+async def test_a_suggestion_on_a_range_is_accepted_and_undone(root, tmp_path, clock):
+    async with running(root, tmp_path / "h.db", clock) as registry:
+        c = await open_class(registry)
+        bob, eve = c.join("bob", Role.COMMENTER), c.join("eve", Role.EDITOR)
+        anchor = range_on(source(bob, 0), 6, 14)  # "print(x)"
+        tid = (
+            await c.ask(
+                bob, type="comment.create", anchor=anchor, body="f", suggestion="print(x * 2)"
+            )
+        )["thread"]["id"]
+        source(eve, 0).insert(0, "# eve\n")  # unrelated text before it: still acceptable
+        await c.settled()
+
+        accepted = (await c.ask(eve, type="comment.accept", thread=tid))["thread"]
+
+        assert str(source(bob, 0)) == "# eve\nx = 1\nprint(x * 2)"
+        assert accepted["suggestion_state"] == "accepted"
+        assert covered(c, accepted) == "print(x * 2)"
+        await c.ask(eve, type="comment.undo", thread=tid)
+        assert str(source(bob, 0)) == "# eve\nx = 1\nprint(x)"
