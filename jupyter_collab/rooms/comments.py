@@ -81,6 +81,10 @@ class CommentLimits:
     max_quote_chars: int = 1000  # the text a range anchor covers when it is made
 
 
+# a range whose text left its cell (a split, a merge) follows it into another cell only
+# when the text is at least this long: shorter text is too likely to be somewhere else
+CROSS_CELL_CHARS = 8
+
 # the requests that may tell people something (``CommentService._tell``)
 NOTIFYING = frozenset({"comment.create", "comment.reply", "comment.edit"})
 
@@ -144,7 +148,9 @@ class CommentService:
         self._views: dict[str, list[ThreadView]] = {}
         # range anchors: a pending check per room, and where each range last was
         self._checks: dict[str, asyncio.Handle] = {}
-        self._last: dict[str, tuple[int, int]] = {}
+        self._cell_index: dict[str, int] = {}  # thread id -> where its cell last was
+        # thread id -> where its range last was: (start, end, the text it covered)
+        self._last: dict[str, tuple[int, int, str]] = {}
         self._texts: dict[str, dict[str, str]] = {}  # doc id -> thread id -> its JSON
         # doc id -> (how many threads, the snapshot of them all) when none is private
         self._public: dict[str, tuple[int, bytes]] = {}
@@ -326,7 +332,11 @@ class CommentService:
                 continue
             found = anchors.resolve(room, thread.anchor)
             if found is not None and found.start < found.end:
-                self._last[thread.thread_id] = (found.start, found.end)
+                if room.cells is not None and found.cell_id is not None:
+                    at = room.cells.index_of(found.cell_id)
+                    self._cell_index[thread.thread_id] = 0 if at is None else at
+                covered = str(found.text)[found.start : found.end]
+                self._last[thread.thread_id] = (found.start, found.end, covered)
                 if thread.detached:
                     changed[thread.thread_id] = (thread.anchor, False)
                 continue
@@ -344,19 +354,35 @@ class CommentService:
             room.spawn(self._store_anchors(room, changed), "moving comment anchors")
 
     def _reanchored(self, room: Room, thread: Thread) -> dict[str, Any] | None:
-        """The range made again on its quote, nearest to where it last was; ``None``
-        when the quote is not in its cell (or file) any more."""
+        """The range made again where its text is now: the text it last covered, else
+        its quote, in its own cell (the occurrence nearest to where it was), else, for
+        at least ``CROSS_CELL_CHARS`` characters, in the nearest cell that has it (a
+        split or a merge of cells moves text into cells with other ids). ``None`` when
+        that text is nowhere."""
         cell_id = thread.anchor.get("cell_id")
-        text = anchors.text_of(room, cell_id if isinstance(cell_id, str) else None)
-        quote = str(thread.anchor.get("quote", ""))
-        if text is None or not quote:
-            return None
-        near = self._last.get(thread.thread_id, (0, 0))[0]
-        at = anchors.find_quote(str(text), quote, near)
-        if at is None:
-            return None
-        self._last[thread.thread_id] = (at, at + len(quote))
-        return anchors.cover(thread.anchor, text, at, at + len(quote))
+        own = cell_id if isinstance(cell_id, str) else None
+        start, _, last_text = self._last.get(thread.thread_id, (0, 0, ""))
+        needles = [n for n in dict.fromkeys([last_text, str(thread.anchor.get("quote", ""))]) if n]
+        places: list[tuple[str | None, Any]] = [(own, anchors.text_of(room, own))]
+        if room.cells is not None:
+            index = self._cell_index.get(thread.thread_id, 0)
+            others = sorted(
+                (abs(i - index), i, str(cell.get("id")))
+                for i, cell in enumerate(room.cells.array)
+                if cell.get("id") != own
+            )
+            places += [(cid, anchors.text_of(room, cid)) for _, _, cid in others]
+        for needle in needles:
+            for place, (cid, text) in enumerate(places):
+                if text is None or (place > 0 and len(needle) < CROSS_CELL_CHARS):
+                    continue
+                at = anchors.find_quote(str(text), needle, start if place == 0 else 0)
+                if at is None:
+                    continue
+                self._last[thread.thread_id] = (at, at + len(needle), needle)
+                anchor = {**thread.anchor, "cell_id": cid} if cid is not None else thread.anchor
+                return anchors.cover(anchor, text, at, at + len(needle))
+        return None
 
     def _cells_moved(self, event: h.CellsMoved) -> None:
         """Threads on a cell that is gone are detached (they keep their quote); a cell
