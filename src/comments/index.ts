@@ -4,3 +4,5 @@
 export * from './cell-badges';
 export * from './model';
 export * from './panel';
+export * from './highlight';
+export * from './ranges';

@@ -4,6 +4,9 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
+import { CodeEditor } from '@jupyterlab/codeeditor';
+import { EditorExtensionRegistry, IEditorExtensionRegistry } from '@jupyterlab/codemirror';
+import { IEditorTracker } from '@jupyterlab/fileeditor';
 import { IDocumentManager } from '@jupyterlab/docmanager';
 import { DocumentRegistry } from '@jupyterlab/docregistry';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
@@ -12,13 +15,17 @@ import { Token } from '@lumino/coreutils';
 import { ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
+import * as Y from 'yjs';
+
 import {
   CellCommentBadges,
+  commentHighlight,
   commentIcon,
   CommentsModel,
   CommentsPanel,
   ICommentsContext,
-  IPerson
+  IPerson,
+  rangeAnchor
 } from '../comments';
 import { ICommentThread } from '../connection';
 import { labelOf, readUser } from '../cursors/model';
@@ -27,6 +34,7 @@ import { ICollabContentProvider } from '../tokens';
 import { SHOW_THREAD } from './presence';
 
 export const COMMENT_CELL = 'jupyter-collab:comment-cell';
+export const COMMENT_SELECTION = 'jupyter-collab:comment-selection';
 const SHOW_COMMENTS = 'jupyter-collab:show-comments';
 
 /**
@@ -53,8 +61,14 @@ export const commentsPlugin: JupyterFrontEndPlugin<ICollabComments> = {
   id: 'jupyter-collab:comments',
   description: 'Comment threads on cells and text, with a Comments panel.',
   autoStart: true,
-  requires: [ICollabContentProvider, IDocumentManager, IRenderMimeRegistry, INotebookTracker],
-  optional: [ILabShell, ICommandPalette],
+  requires: [
+    ICollabContentProvider,
+    IDocumentManager,
+    IRenderMimeRegistry,
+    INotebookTracker,
+    IEditorExtensionRegistry
+  ],
+  optional: [ILabShell, ICommandPalette, IEditorTracker],
   provides: ICollabComments,
   activate: (
     app: JupyterFrontEnd,
@@ -62,8 +76,10 @@ export const commentsPlugin: JupyterFrontEndPlugin<ICollabComments> = {
     docManager: IDocumentManager,
     rendermime: IRenderMimeRegistry,
     notebooks: INotebookTracker,
+    editorRegistry: IEditorExtensionRegistry,
     labShell: ILabShell | null,
-    palette: ICommandPalette | null
+    palette: ICommandPalette | null,
+    fileEditors: IEditorTracker | null
   ): ICollabComments => {
     const { user } = app.serviceManager;
     const models = new Map<unknown, CommentsModel>();
@@ -143,6 +159,37 @@ export const commentsPlugin: JupyterFrontEndPlugin<ICollabComments> = {
     labShell?.currentChanged.connect(follow);
     provider.documentChanged.connect(follow); // a role or a path changed
 
+    const showThread = (threadId: string): void => {
+      app.shell.activateById(panel.id);
+      follow();
+      panel.showThread(threadId);
+    };
+
+    // ranges highlighted in every editor of a live document
+    editorRegistry.addExtension({
+      name: 'jupyter-collab:comment-ranges',
+      factory: ({ model }) => {
+        const shared = model.sharedModel as {
+          notebook?: unknown;
+          getId?: () => string;
+          ysource?: Y.Text;
+        };
+        const document = shared.notebook ?? shared;
+        if (!shared.ysource || provider.documentOf(document) === undefined) {
+          return null;
+        }
+        return EditorExtensionRegistry.createImmutableExtension(
+          commentHighlight({
+            ytext: shared.ysource,
+            cellId: shared.notebook ? shared.getId?.() : undefined,
+            model: () => models.get(document) ?? null,
+            modelChanged,
+            show: showThread
+          })
+        );
+      }
+    });
+
     app.docRegistry.addWidgetExtension('Notebook', {
       createNew: (notebook: NotebookPanel, context: DocumentRegistry.IContext<any>) => {
         void context.ready.then(() => {
@@ -159,11 +206,7 @@ export const commentsPlugin: JupyterFrontEndPlugin<ICollabComments> = {
               cellsChanged: cells.changed
             },
             model,
-            threadId => {
-              app.shell.activateById(panel.id);
-              follow();
-              panel.showThread(threadId);
-            }
+            showThread
           );
           notebook.disposed.connect(() => badges.dispose());
         });
@@ -198,6 +241,73 @@ export const commentsPlugin: JupyterFrontEndPlugin<ICollabComments> = {
         );
       }
     });
+    // the selected text of the current notebook cell or file editor
+    const selection = () => {
+      const notebook = notebooks.currentWidget;
+      const current = labShell?.currentWidget ?? notebook;
+      let widget: Widget | null = null;
+      let editor: CodeEditor.IEditor | null | undefined;
+      let ytext: Y.Text | undefined;
+      let cellId: string | undefined;
+      if (notebook && current === notebook) {
+        const cell = notebook.content.activeCell;
+        widget = notebook;
+        editor = cell?.editor;
+        ytext = (cell?.model.sharedModel as { ysource?: Y.Text } | undefined)?.ysource;
+        cellId = cell?.model.id;
+      } else if (fileEditors?.currentWidget && current === fileEditors.currentWidget) {
+        widget = fileEditors.currentWidget;
+        editor = fileEditors.currentWidget.content.editor;
+        ytext = (widget as any).context.model.sharedModel.ysource as Y.Text | undefined;
+      }
+      const live = provider.documentOf(sharedModelOf(widget));
+      if (!widget || !editor || !ytext || !live) {
+        return null;
+      }
+      const range = editor.getSelection();
+      const a = editor.getOffsetAt(range.start);
+      const b = editor.getOffsetAt(range.end);
+      const [from, to] = a <= b ? [a, b] : [b, a];
+      return from < to ? { widget, live, ytext, cellId, from, to } : null;
+    };
+    app.commands.addCommand(COMMENT_SELECTION, {
+      label: 'Comment on Selection',
+      caption: 'Start a comment thread on the selected text, or suggest a change to it',
+      icon: commentIcon,
+      isEnabled: () => {
+        const target = selection();
+        const role = target?.live.role;
+        return !!target && role !== null && role !== undefined && role !== 'viewer';
+      },
+      execute: () => {
+        const target = selection();
+        if (!target) {
+          return;
+        }
+        app.shell.activateById(panel.id);
+        shown = target.widget;
+        follow();
+        panel.compose(
+          rangeAnchor(target.ytext, target.from, target.to, target.cellId),
+          target.ytext.toString().slice(target.from, target.to)
+        );
+      }
+    });
+    app.contextMenu.addItem({
+      command: COMMENT_SELECTION,
+      selector: '.jp-Notebook .jp-Cell .cm-editor',
+      rank: 10
+    });
+    app.contextMenu.addItem({
+      command: COMMENT_SELECTION,
+      selector: '.jp-FileEditor',
+      rank: 10
+    });
+    // one selector per binding: Lumino refuses a selector list
+    for (const selector of ['.jp-Notebook .jp-Cell .cm-editor', '.jp-FileEditor .cm-editor']) {
+      app.commands.addKeyBinding({ command: COMMENT_SELECTION, keys: ['Accel Alt M'], selector });
+    }
+
     app.commands.addCommand(SHOW_THREAD, {
       label: 'Show Comment Thread',
       execute: async args => {

@@ -5,7 +5,7 @@
  * cell badge following; a viewer guest reads but has nothing to write with, and the
  * server refuses the request they forge; Markdown payloads meant to run script stay inert.
  */
-import { expect, Page, test } from '@playwright/test';
+import { expect, Locator, Page, test } from '@playwright/test';
 
 import {
   encodePath,
@@ -168,4 +168,67 @@ test('a viewer reads comments but cannot write them, and script in a comment sta
 
   await alice.context().close();
   await viewer.context().close();
+});
+
+test('a commenter guest comments on a range and suggests a change: the highlight follows edits above it, and the owner accepts and undoes it', async ({
+  browser,
+  request
+}, testInfo) => {
+  const nb = 'comment-ranges.ipynb';
+  await putFile(request, 'alice', nb, notebook('x = 1\nprint(x)'));
+  const alice = await openAs(browser, 'alice', nb, { workspace: 'alice-ranges' });
+  const a = editorIn(alice);
+  await expectEditorText(a.cell(0), 'x = 1\nprint(x)');
+  const url = await shareLink(request, nb, 'commenter');
+  const guest = await joinThroughLink(browser, testInfo.project.use.baseURL, url, 'Zoe');
+  const g = editorIn(guest);
+  await expectEditorText(g.cell(0), 'x = 1\nprint(x)');
+
+  // 1. the guest selects "print(x)" on the second line and comments on it with a suggestion
+  await g.cell(0).locator('.cm-line').nth(1).click();
+  await guest.keyboard.press('End');
+  await guest.keyboard.press('Shift+Home');
+  await g.cell(0).locator('.cm-line').nth(1).click({ button: 'right' });
+  await guest.locator('.lm-Menu-itemLabel', { hasText: /^Comment on Selection$/ }).click();
+  const gPanel = await commentsPanel(guest);
+  const compose = gPanel.locator('.jp-collab-comments-compose');
+  await expect(compose.locator('.jp-collab-comment-quote')).toHaveText('print(x)');
+  await compose.locator('.jp-collab-comment-input').fill('Print twice as much?');
+  await compose.locator('.jp-collab-comment-suggestion').fill('print(x * 2)');
+  await compose.locator('.jp-collab-comment-send').click();
+  await expect(gPanel.locator('.jp-collab-suggestion-new')).toHaveText('print(x * 2)');
+
+  // 2. alice sees the highlight on exactly that text; typing above it does not move it off
+  // CodeMirror may split one mark into several spans (syntax tokens): read them together
+  const highlighted = (cell: Locator) =>
+    expect.poll(async () => (await cell.locator('.jp-collab-comment-range').allInnerTexts()).join(''));
+  const highlight = a.cell(0).locator('.jp-collab-comment-range');
+  await highlighted(a.cell(0)).toBe('print(x)');
+  await a.cell(0).locator('.cm-line').first().click();
+  await alice.keyboard.press('Home');
+  await alice.keyboard.type('# set up\n');
+  await expectEditorText(g.cell(0), '# set up\nx = 1\nprint(x)');
+  await highlighted(a.cell(0)).toBe('print(x)');
+  await highlighted(g.cell(0)).toBe('print(x)');
+  await screenshots(testInfo, 'range', { alice, guest });
+
+  // 3. alice accepts the suggestion: everyone's cell changes; then she undoes it
+  await highlight.first().click();
+  const aPanel = await commentsPanel(alice);
+  const thread = aPanel.locator('.jp-collab-thread', { hasText: 'Print twice' });
+  await thread.locator('.jp-collab-suggestion-accept').click();
+  await expectEditorText(g.cell(0), '# set up\nx = 1\nprint(x * 2)');
+  await expectEditorText(a.cell(0), '# set up\nx = 1\nprint(x * 2)');
+  await aPanel.locator('.jp-collab-comments-filter[data-filter="resolved"]').click();
+  await aPanel.locator('.jp-collab-thread', { hasText: 'Print twice' }).locator('.jp-collab-suggestion-undo').click();
+  await expectEditorText(g.cell(0), '# set up\nx = 1\nprint(x)');
+  await expectEditorText(a.cell(0), '# set up\nx = 1\nprint(x)');
+
+  // the guest, a commenter, has no Accept button
+  await gPanel.locator('.jp-collab-comments-filter[data-filter="open"]').click();
+  await expect(gPanel.locator('.jp-collab-thread', { hasText: 'Print twice' })).toHaveCount(1);
+  await expect(gPanel.locator('.jp-collab-suggestion-accept')).toHaveCount(0);
+
+  await alice.context().close();
+  await guest.context().close();
 });
