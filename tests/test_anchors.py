@@ -218,3 +218,26 @@ async def test_a_suggestion_on_a_range_is_accepted_and_undone(root, tmp_path, cl
         assert covered(c, accepted) == "print(x * 2)"
         await c.ask(eve, type="comment.undo", thread=tid)
         assert str(source(bob, 0)) == "# eve\nx = 1\nprint(x)"
+
+
+async def test_a_range_follows_its_text_through_a_change_made_on_disk(root, tmp_path, clock):
+    async with running(root, tmp_path / "h.db", clock) as registry:
+        c = await open_class(registry)
+        bob = c.join("bob", Role.COMMENTER)
+        tid = (
+            await c.ask(
+                bob, type="comment.create", anchor=range_on(source(bob, 0), 6, 14), body="?"
+            )
+        )["thread"]["id"]
+        await c.room.save(force=True)
+        # another program adds a line above the range and changes the other cell
+        on_disk = json.loads((root / "nb.ipynb").read_text())
+        on_disk["cells"][0]["source"] = "import math\nx = 1\nprint(x)"
+        on_disk["cells"][1]["source"] = "y = 3"
+        (root / "nb.ipynb").write_text(json.dumps(on_disk))
+
+        assert await c.room.file.check_disk()
+        await checked(c)
+
+        assert str(source(bob, 0)) == "import math\nx = 1\nprint(x)"
+        assert covered(c, seen(bob)[tid]) == "print(x)" and not seen(bob)[tid]["detached"]
