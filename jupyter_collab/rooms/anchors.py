@@ -27,6 +27,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -117,6 +120,25 @@ def resolve(room: Room, anchor: dict[str, Any]) -> Resolved | None:
     if start is None or end is None:
         return None
     return Resolved(text, start, max(start, end), cell_id if isinstance(cell_id, str) else None)
+
+
+def intact(room: Room, anchor: dict[str, Any]) -> bool | None:
+    """Whether a range still covers text, without reading which (cheap: pycrdt's own
+    indexes keep the order of positions in one text, whatever they count). ``False``:
+    it does, and its text is not ASCII (reading it exactly costs a copy of the
+    document); ``True``: it does, in ASCII text; ``None``: it collapsed or is gone."""
+    cell_id = anchor.get("cell_id")
+    text = text_of(room, cell_id if isinstance(cell_id, str) else None)
+    if text is None or anchor.get("kind") != "range":
+        return None
+    try:
+        start = _raw(text, base64.b64decode(anchor["start"]))
+        end = _raw(text, base64.b64decode(anchor["end"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+    if start is None or end is None or start >= end:
+        return None
+    return str(text).isascii()
 
 
 def cover(anchor: dict[str, Any], text: Text, start: int, end: int) -> dict[str, Any]:
@@ -234,23 +256,37 @@ def _run_edge(ascii_at: list[int], k: int, assoc: Assoc, size: int) -> int:
     return ascii_at[k - 1] + 1 if k > 0 else 0
 
 
-class _ascii_copy:  # noqa: N801 (used as a context manager, like a function)
+# scratch copies by document, while the document is unchanged: (its state vector, the
+# copy, per cell: the cell's text when copied, its ASCII-only text in the copy, and where
+# those characters are in the original). A state vector does not change on deletions,
+# so a cell's entry also holds its text: a deletion in it changes that.
+_Cell = tuple[str, Text, list[int]]
+_COPIES: OrderedDict[int, tuple[bytes, Doc[Any], dict[str | None, _Cell]]] = OrderedDict()
+_MAX_COPIES = 8
+
+
+@contextmanager
+def _ascii_copy(text: Text, cell_id: str | None) -> Iterator[tuple[Text, list[int]]]:
     """A scratch copy of ``text``'s document with every non-ASCII character of ``text``
-    deleted: its Text, and where each remaining character is in the original."""
-
-    def __init__(self, text: Text, cell_id: str | None) -> None:
-        self.text = text
-        self.cell_id = cell_id
-
-    def __enter__(self) -> tuple[Text, list[int]]:
-        original = self.text
-        doc = original.doc
+    deleted: its Text, and where each remaining character is in the original. One copy
+    per document state serves every range of a check (a copy costs a full update)."""
+    doc = text.doc
+    state = doc.get_state()
+    whole = str(text)
+    known = _COPIES.get(id(doc))
+    stale = known is not None and cell_id in known[2] and known[2][cell_id][0] != whole
+    if known is None or known[0] != state or stale:
         scratch: Doc[Any] = Doc()
         scratch.apply_update(doc.get_update())
-        copy = _same_text(scratch, self.cell_id)
-        whole = str(original)
-        ascii_at = [j for j, char in enumerate(whole) if char.isascii()]
-        with scratch.transaction():
+        known = (state, scratch, {})
+        _COPIES[id(doc)] = known
+        while len(_COPIES) > _MAX_COPIES:
+            _COPIES.popitem(last=False)
+    _COPIES.move_to_end(id(doc))
+    cells = known[2]
+    if cell_id not in cells:
+        copy = _same_text(known[1], cell_id)
+        with known[1].transaction():
             j = len(whole)
             while j > 0:  # delete from the end: earlier byte offsets stay right
                 if whole[j - 1].isascii():
@@ -259,12 +295,9 @@ class _ascii_copy:  # noqa: N801 (used as a context manager, like a function)
                 run_end = j
                 while j > 0 and not whole[j - 1].isascii():
                     j -= 1
-                lo, hi = len(whole[:j].encode()), len(whole[:run_end].encode())
-                del copy[lo:hi]
-        return copy, ascii_at
-
-    def __exit__(self, *exc: object) -> None:
-        return None
+                del copy[len(whole[:j].encode()) : len(whole[:run_end].encode())]
+        cells[cell_id] = (whole, copy, [j for j, char in enumerate(whole) if char.isascii()])
+    yield cells[cell_id][1], cells[cell_id][2]
 
 
 def _same_text(scratch: Doc[Any], cell_id: str | None) -> Text:

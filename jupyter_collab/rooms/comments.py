@@ -330,6 +330,14 @@ class CommentService:
         for thread in list(self._threads.get(room.doc_id, {}).values()):
             if thread.anchor.get("kind") != "range":
                 continue
+            if (
+                not thread.detached
+                and thread.thread_id in self._last
+                and anchors.intact(room, thread.anchor) is False
+            ):
+                # the cheap test says nothing changed for it; the text it covers is read
+                # again only in ASCII text (elsewhere that costs a copy of the document)
+                continue
             found = anchors.resolve(room, thread.anchor)
             if found is not None and found.start < found.end:
                 if room.cells is not None and found.cell_id is not None:
