@@ -455,8 +455,8 @@ async def test_a_version_5_database_keeps_everything_and_gains_comment_threads(t
 
 
 async def test_thread_views_are_the_threads_as_clients_receive_them(tmp_path):
-    """The snapshot SQLite writes is the service's ``thread_json`` of every thread, in
-    order, for every shape a thread takes (a joining client and a live event agree)."""
+    """The snapshot SQLite writes is the service's brief ``thread_json`` of every thread,
+    in order, for every shape a thread takes (a joining client and a live event agree)."""
     from jupyter_collab.rooms.comments import thread_json
 
     clock = FakeClock(1764900000.123456)
@@ -495,7 +495,10 @@ async def test_thread_views_are_the_threads_as_clients_receive_them(tmp_path):
     )
     assert [(v.author, v.private) for v in views] == [("bob", False), ("eve", True), ("bob", False)]
     for view, thread in zip(views, threads, strict=True):
-        assert json.loads(view.json) == thread_json(thread)
+        assert json.loads(view.json) == thread_json(thread, brief=True)
     first = json.loads(views[0].json)
     assert first["messages"][0]["deleted"] and first["messages"][0]["body"] == ""
-    assert first["messages"][1]["edited_at"] is not None and first["status"] == "resolved"
+    assert len(first["messages"]) == 1 and first["message_count"] == 2
+    assert first["participants"] == ["bob", "ann"] and first["status"] == "resolved"
+    assert first["last_author"] == "ann" and first["mentioned"] == []
+    assert json.loads(views[1].json)["mentioned"] == ["bob", "ann"]

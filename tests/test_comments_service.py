@@ -331,3 +331,31 @@ async def test_its_author_or_an_owner_reattaches_a_thread_to_another_cell(root, 
         moved = (await c.ask(bob, type="comment.reattach", thread=tid, anchor=other))["thread"]
         assert not moved["detached"] and moved["anchor"]["cell_id"] == "cell-1"
         assert seen(alice)[tid] == moved
+
+
+async def test_a_joining_client_gets_first_messages_and_asks_for_the_rest(root, tmp_path, clock):
+    async with running(root, tmp_path / "h.db", clock) as registry:
+        c = await open_class(registry)
+        alice, bob = c.join("alice", Role.OWNER), c.join("bob", Role.COMMENTER)
+        tid = (await c.ask(bob, type="comment.create", anchor=CELL0, body="1"))["thread"]["id"]
+        await c.ask(alice, type="comment.reply", thread=tid, body="2 @bob", mentions=["bob"])
+        await c.ask(bob, type="comment.reply", thread=tid, body="3")
+        full = seen(alice)[tid]
+
+        carol = c.join("carol", Role.VIEWER)
+        await registry.comments.visible(c.room, "carol", Role.VIEWER)  # type: ignore[union-attr]
+        await c.settled()
+        brief = seen(carol)[tid]
+        assert bodies(brief) == ["1"] and brief["message_count"] == 3
+        assert brief["participants"] == ["bob", "alice"] and brief["mentioned"] == ["bob"]
+        assert brief["last_author"] == "bob"
+        assert {k: v for k, v in brief.items() if k != "messages"} == {
+            k: v for k, v in full.items() if k != "messages"
+        }
+
+        before = len(alice.events)
+        answer = await c.ask(carol, type="comment.get", thread=tid)
+        assert answer["thread"] == full and bodies(answer["thread"]) == ["1", "2 @bob", "3"]
+        assert len(alice.events) == before  # the answer went to the asker alone
+        hidden = await c.ask(carol, type="comment.get", thread="nope")
+        assert hidden["type"] == "error" and "no thread" in hidden["reason"]

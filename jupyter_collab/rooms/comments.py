@@ -89,8 +89,14 @@ CROSS_CELL_CHARS = 8
 NOTIFYING = frozenset({"comment.create", "comment.reply", "comment.edit"})
 
 
-def thread_json(thread: Thread) -> dict[str, Any]:
-    """A thread as clients receive it (``docs/PROTOCOL.md``, Comments)."""
+def thread_json(thread: Thread, *, brief: bool = False) -> dict[str, Any]:
+    """A thread as clients receive it (``docs/PROTOCOL.md``, Comments); ``brief``: with
+    its first message only, as in the snapshot a client gets on opening (the rest on
+    request: ``comment.get``). Both say how many messages there are, who wrote, who is
+    mentioned, and who wrote last and when, so a client can count and filter without
+    the bodies."""
+    alive = [m for m in thread.messages if m.deleted_at is None]
+    last = alive[-1] if alive else None
     return {
         "id": thread.thread_id,
         "anchor": thread.anchor,
@@ -105,7 +111,12 @@ def thread_json(thread: Thread) -> dict[str, Any]:
         "suggestion_state": thread.suggestion_state,
         "suggestion_decided_by": thread.suggestion_decided_by,
         "suggestion_decided_at": thread.suggestion_decided_at,
-        "messages": [message_json(m) for m in thread.messages],
+        "message_count": len(thread.messages),
+        "participants": list(dict.fromkeys(m.author for m in thread.messages)),
+        "mentioned": list(dict.fromkeys(u for m in alive for u in m.mentions)),
+        "last_author": None if last is None else last.author,
+        "last_at": None if last is None else last.created_at,
+        "messages": [message_json(m) for m in thread.messages[: 1 if brief else None]],
     }
 
 
@@ -165,6 +176,7 @@ class CommentService:
             "comment.accept": self._accept,
             "comment.reject": self._reject,
             "comment.undo": self._undo,
+            "comment.get": self._get,
         }
 
     def install(self, hooks: h.RoomHooks) -> None:
@@ -280,7 +292,7 @@ class CommentService:
             if part is None:
                 assert isinstance(thread, Thread)  # a view's text is there from the start
                 part = text[thread.thread_id] = json.dumps(
-                    thread_json(thread), separators=(",", ":"), ensure_ascii=False
+                    thread_json(thread, brief=True), separators=(",", ":"), ensure_ascii=False
                 )
             parts.append(part)
         message = encode_event_text('{"type":"comments","threads":[' + ",".join(parts) + "]}")
@@ -452,7 +464,8 @@ class CommentService:
             StoreError: the store failed; nothing was published.
         """
         thread = await self._perform(room, actor, request)
-        self._publish(room, thread)
+        if request.get("type") != "comment.get":
+            self._publish(room, thread)
         return thread
 
     async def _perform(self, room: Room, actor: Actor, request: dict[str, Any]) -> Thread:
@@ -522,6 +535,12 @@ class CommentService:
                 log.warning("room %s: a comment request failed: %s", room.doc_id, exc)
                 reason = f"comment: not stored: {exc}"
             else:
+                if request["type"] == "comment.get":  # an answer to the asker alone
+                    if client.channel in room.clients:
+                        whole = thread_json(thread)
+                        answer = {"type": "comment", "id": request.get("id"), "thread": whole}
+                        client.channel.send(encode_event(answer))
+                    return
                 self._publish(room, thread, client, request.get("id"))
                 return
             if client.channel in room.clients:
@@ -596,6 +615,10 @@ class CommentService:
         if message.deleted_at is None:
             await self.records.delete_message(message.message_id, by=actor.username)
         return await self._reread(thread)
+
+    async def _get(self, room: Room, actor: Actor, request: dict[str, Any]) -> Thread:
+        """A whole thread, for its asker only (the snapshot has first messages only)."""
+        return self._thread(room, actor, request)
 
     async def _resolve(self, room: Room, actor: Actor, request: dict[str, Any]) -> Thread:
         return await self._set_status(room, actor, request, "resolved")

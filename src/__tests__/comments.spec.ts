@@ -252,6 +252,53 @@ describe('CommentsModel', () => {
   });
 });
 
+describe('CommentsModel with the snapshot of first messages', () => {
+  const brief = (over: Partial<ICommentThread> = {}): ICommentThread =>
+    thread('t1', {
+      message_count: 3,
+      participants: ['bob', 'carol'],
+      mentioned: ['alice'],
+      last_author: 'carol',
+      last_at: 300,
+      ...over
+    });
+
+  it('counts, filters and marks unread from what the snapshot says of the rest', () => {
+    const seen = new MemoryStore();
+    seen.setItem(
+      'jupyter-collab:comments-seen:nb.ipynb',
+      JSON.stringify({ since: 200, threads: {} })
+    );
+    const { connection, model } = setup('alice', seen);
+    connection.receive({ type: 'comments', threads: [brief()] });
+    const [t] = model.threads;
+    expect(model.isComplete(t)).toBe(false);
+    expect(model.filtered('mentions').map(x => x.id)).toEqual(['t1']);
+    expect(model.isUnread(t)).toBe(true); // carol wrote at 300, after the visit at 200
+    model.markRead('t1');
+    expect(model.isUnread(model.threads[0])).toBe(false);
+  });
+
+  it('brings a whole thread on request', async () => {
+    const { connection, model } = setup('carol');
+    connection.receive({ type: 'comments', threads: [brief()] });
+    expect(model.filtered('mine').map(x => x.id)).toEqual(['t1']); // carol wrote in it
+    const loading = model.load('t1');
+    expect(connection.sent[0]).toMatchObject({ type: 'comment.get', thread: 't1' });
+    const whole = { ...brief(), messages: [...brief().messages, ...brief().messages] };
+    connection.receive({ type: 'comment', id: connection.sent[0].id, thread: whole });
+    await expect(loading).resolves.toBe(whole);
+    expect(model.isComplete(model.threads[0])).toBe(false); // 2 of 3 here
+  });
+
+  it('refuses a snapshot whose lists are not lists of names', () => {
+    const bad = { ...brief(), participants: 'bob' };
+    expect(() => decodeEventMessage(serverEvent({ type: 'comments', threads: [bad] }))).toThrow(
+      TypeError
+    );
+  });
+});
+
 describe('mentionsIn', () => {
   const people = [
     { username: 'alice', label: 'Alice Liddell' },

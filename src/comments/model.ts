@@ -101,6 +101,11 @@ export class CommentsModel {
     return this._threads.get(id);
   }
 
+  /** Whether a thread holds all its messages (the snapshot has first messages only). */
+  isComplete(thread: ICommentThread): boolean {
+    return (thread.message_count ?? thread.messages.length) <= thread.messages.length;
+  }
+
   /** The open, attached threads on a notebook cell (a whole-cell or a range anchor). */
   openOnCell(cellId: string): ICommentThread[] {
     return this.threads.filter(
@@ -118,10 +123,17 @@ export class CommentsModel {
         return this.threads.filter(t => t.status === 'resolved');
       case 'mine':
         return this.threads.filter(
-          t => t.author === me || t.messages.some(m => m.author === me)
+          t =>
+            t.author === me ||
+            (t.participants ?? []).includes(me) ||
+            t.messages.some(m => m.author === me)
         );
       case 'mentions':
-        return this.threads.filter(t => t.messages.some(m => m.mentions.includes(me)));
+        return this.threads.filter(
+          t =>
+            (t.mentioned ?? []).includes(me) ||
+            t.messages.some(m => m.mentions.includes(me))
+        );
       case 'detached':
         return this.threads.filter(t => t.detached);
     }
@@ -130,6 +142,14 @@ export class CommentsModel {
   /** Whether a thread holds a message by someone else this person has not seen. */
   isUnread(thread: ICommentThread): boolean {
     const since = this._lastSeen.threads[thread.id] ?? this._lastSeen.since;
+    if (!this.isComplete(thread)) {
+      // only the last message is known: news if someone else wrote it since
+      return (
+        typeof thread.last_at === 'number' &&
+        thread.last_at > since &&
+        thread.last_author !== this.username
+      );
+    }
     return thread.messages.some(
       m => m.author !== this.username && !m.deleted && m.created_at > since
     );
@@ -146,7 +166,7 @@ export class CommentsModel {
     if (thread === undefined || !this.isUnread(thread)) {
       return;
     }
-    const newest = Math.max(...thread.messages.map(m => m.created_at));
+    const newest = Math.max(thread.last_at ?? 0, ...thread.messages.map(m => m.created_at));
     this._lastSeen.threads[threadId] = newest;
     this._writeSeen();
     this._changed.emit();
@@ -207,6 +227,11 @@ export class CommentsModel {
 
   undo(thread: string): Promise<ICommentThread> {
     return this._request('comment.undo', { thread });
+  }
+
+  /** Bring all the messages of a thread (the snapshot has its first only). */
+  load(thread: string): Promise<ICommentThread> {
+    return this._request('comment.get', { thread });
   }
 
   get isDisposed(): boolean {

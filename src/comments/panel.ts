@@ -131,6 +131,9 @@ export class CommentsPanel extends Widget {
     node?.scrollIntoView({ block: 'nearest' });
     node?.classList.add('jp-mod-selected');
     this._context?.model.markRead(threadId);
+    if (!this._context?.model.isComplete(thread)) {
+      void this._context?.model.load(threadId).catch(e => refused('Not loaded', e));
+    }
   }
 
   /** Open the compose box for a new thread on `anchor` (what it covers in `quote`). */
@@ -291,6 +294,16 @@ export class CommentsPanel extends Widget {
     }
     for (const message of thread.messages) {
       node.appendChild(this._messageNode(thread, message, role));
+    }
+    if (!model.isComplete(thread)) {
+      const rest = (thread.message_count ?? 0) - thread.messages.length;
+      const more = el(
+        'button',
+        'jp-collab-thread-more',
+        `Show ${rest} more message${rest === 1 ? '' : 's'}`
+      );
+      more.onclick = () => void model.load(thread.id).catch(e => refused('Not loaded', e));
+      node.appendChild(more);
     }
     const actions = el('div', 'jp-collab-thread-actions');
     if (thread.suggestion !== null && canEdit(role ?? '')) {

@@ -139,7 +139,18 @@ export interface ICommentThread {
   readonly suggestion: string | null;
   readonly suggestion_state: 'open' | 'accepted' | 'rejected' | null;
   readonly suggestion_decided_by?: string | null;
+  /**
+   * Its messages: all of them in a `comment` event, the first only in the `comments`
+   * snapshot (`message_count` says how many there are; `comment.get` brings them all).
+   */
   readonly messages: ICommentMessage[];
+  readonly message_count?: number;
+  /** Who wrote in it, and who is mentioned in it (usernames). */
+  readonly participants?: string[];
+  readonly mentioned?: string[];
+  /** The author and time of its last message not deleted (`null`: none). */
+  readonly last_author?: string | null;
+  readonly last_at?: number | null;
 }
 
 /** Every thread this client may see: after its first sync, and after its role changed. */
@@ -207,7 +218,8 @@ export type CommentRequestType =
   | 'comment.reattach'
   | 'comment.accept'
   | 'comment.reject'
-  | 'comment.undo';
+  | 'comment.undo'
+  | 'comment.get';
 
 /**
  * A comment request; answered by a `comment` event with the same `id` (or an `error`
@@ -371,8 +383,16 @@ export function isThread(value: unknown): value is ICommentThread {
     (value.status === 'open' || value.status === 'resolved') &&
     typeof value.detached === 'boolean' &&
     (value.suggestion === null || typeof value.suggestion === 'string') &&
+    (value.message_count === undefined || typeof value.message_count === 'number') &&
+    isNames(value.participants) &&
+    isNames(value.mentioned) &&
     value.messages.every(isMessage)
   );
+}
+
+/** Absent, or a list of usernames. */
+function isNames(value: unknown): boolean {
+  return value === undefined || (Array.isArray(value) && value.every(v => typeof v === 'string'));
 }
 
 function isMessage(value: unknown): value is ICommentMessage {

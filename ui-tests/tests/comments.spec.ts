@@ -16,6 +16,7 @@ import {
   notebook,
   openAs,
   putFile,
+  reloadLab,
   screenshots,
   shareLink
 } from './helpers';
@@ -98,6 +99,15 @@ test('an owner and a commenter guest comment on a cell, reply, mention each othe
   await expect(badge(alice, 0)).toHaveText(/1/);
   await expect(badge(guest, 0)).toHaveText(/1/);
   await screenshots(testInfo, '3-reopened', { alice, guest });
+
+  // 4. opening the notebook again brings first messages; the rest comes on request
+  await reloadLab(alice);
+  const again = await commentsPanel(alice);
+  const thread = again.locator('.jp-collab-thread');
+  await expect(thread.locator('.jp-collab-message')).toHaveCount(1);
+  await thread.locator('.jp-collab-thread-more', { hasText: 'Show 1 more message' }).click();
+  await expect(thread.locator('.jp-collab-message')).toHaveCount(2);
+  await expect(thread.locator('.jp-collab-message-body').nth(1)).toContainText('Because x is 1');
 
   await alice.context().close();
   await guest.context().close();
