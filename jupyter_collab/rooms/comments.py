@@ -79,6 +79,9 @@ class CommentLimits:
     max_mentions: int = 20  # per message
     max_messages: int = 500  # per thread: past that, start a new thread
     max_quote_chars: int = 1000  # the text a range anchor covers when it is made
+    # the start of a cell a thread is on, to show when the cell is gone: enough to know
+    # it again, and a snapshot of 1000 threads does not carry 1000 whole cells
+    max_cell_quote_chars: int = 200
 
 
 # a range whose text left its cell (a split, a merge) follows it into another cell only
@@ -157,6 +160,7 @@ class CommentService:
         self._loading: dict[str, asyncio.Future[list[Thread]]] = {}  # doc id -> the read
         # doc id -> the threads as clients see them, until their records are read
         self._views: dict[str, list[ThreadView]] = {}
+        self._wanted: dict[str, asyncio.Event] = {}  # doc id -> read the records now
         # range anchors: a pending check per room, and where each range last was
         self._checks: dict[str, asyncio.Handle] = {}
         self._cell_index: dict[str, int] = {}  # thread id -> where its cell last was
@@ -180,7 +184,7 @@ class CommentService:
         }
 
     def install(self, hooks: h.RoomHooks) -> None:
-        hooks.joined.subscribe(self._joined)
+        hooks.opening.subscribe(self._opening)
         hooks.synced.subscribe(self._synced)
         hooks.client_changed.subscribe(self._client_changed)
         hooks.closed.subscribe(self._closed)
@@ -216,9 +220,9 @@ class CommentService:
 
     async def _read(self, room: Room) -> list[Thread]:
         """The threads as clients see them first (one query, SQLite writes their JSON),
-        sent to every client that has the document; then their records, which requests
-        and anchors work on. A person opening a document with 1000 threads gets them
-        9 ms after the document instead of 35 ms (bench/comments.py)."""
+        sent to every client that has the document; then, once someone has the
+        document or a request waits, their records, which requests and anchors work
+        on (reading them is Python work that would slow the document's first sync)."""
         views = await self.records.thread_views(room.doc_id)
         if self._loading.get(room.doc_id) is not None and not room.closed:
             self._views[room.doc_id] = views
@@ -228,7 +232,11 @@ class CommentService:
             for client in list(room.clients.values()):
                 if client.synced:
                     self._send_snapshot(room, client, even_empty=False)
+        await self._records_wanted(room).wait()
         return await self.records.threads(room.doc_id)
+
+    def _records_wanted(self, room: Room) -> asyncio.Event:
+        return self._wanted.setdefault(room.doc_id, asyncio.Event())
 
     def _on_loaded(self, room: Room, done: asyncio.Future[list[Thread]]) -> None:
         if done.cancelled() or self._loading.get(room.doc_id) is not done:
@@ -247,13 +255,15 @@ class CommentService:
 
     async def _loaded(self, room: Room) -> None:
         """Wait until the room's threads are read (a request that came early waits)."""
-        await asyncio.shield(self._load(room))
+        loading = self._load(room)
+        self._records_wanted(room).set()
+        await asyncio.shield(loading)
 
-    def _joined(self, event: h.Joined) -> None:
-        # SQLite writes the snapshot while the room serves the document (it holds no
-        # lock on the interpreter meanwhile); it is sent once the client has the document
-        if not event.room.closed:
-            self._load(event.room)
+    async def _opening(self, event: h.Opening) -> None:
+        # SQLite writes the snapshot while the first client connects and gets the
+        # document (it holds no lock on the interpreter meanwhile); it is sent once that
+        # client has the document
+        self._load(event.room)
 
     def _synced(self, event: h.Synced) -> None:
         # After the document, never before it on the wire. Threads are never removed: a
@@ -263,6 +273,7 @@ class CommentService:
         loaded = loading.done() and not loading.cancelled() and loading.exception() is None
         if loaded or event.room.doc_id in self._views:
             self._send_snapshot(event.room, event.client, even_empty=False)
+        self._records_wanted(event.room).set()
 
     def _client_changed(self, event: h.ClientChanged) -> None:
         if event.what == "role":  # an owner sees private threads, others stop seeing them
@@ -310,6 +321,7 @@ class CommentService:
             loading.cancel()
         self._threads.pop(event.room.doc_id, None)
         self._views.pop(event.room.doc_id, None)
+        self._wanted.pop(event.room.doc_id, None)
         check = self._checks.pop(event.room.doc_id, None)
         if check is not None:
             check.cancel()
@@ -778,7 +790,8 @@ class CommentService:
             raise CommentRefused(f"comment: no cell {cell_id!r} in {room.path}")
         # what the cell said, shown with the thread if the cell is deleted
         source = str(room.cells.array[index].get("source", ""))
-        return {"kind": "cell", "cell_id": cell_id, "quote": source[: self.limits.max_quote_chars]}
+        quote = source[: self.limits.max_cell_quote_chars]
+        return {"kind": "cell", "cell_id": cell_id, "quote": quote}
 
     def _body(self, request: dict[str, Any]) -> str:
         body = request.get("body")
