@@ -56,6 +56,14 @@ def covered(c: Class, thread: dict[str, Any]) -> str | None:
     return None if found is None else str(found.text)[found.start : found.end]
 
 
+async def comment_on(c: Class, peer: Peer, start: int, end: int) -> str:
+    """``peer`` comments on characters ``start``..``end`` of the first cell; the thread id."""
+    answer = await c.ask(
+        peer, type="comment.create", anchor=range_on(source(peer, 0), start, end), body="?"
+    )
+    return str(answer["thread"]["id"])
+
+
 async def checked(c: Class) -> None:
     """Run the room's range check now (it runs 200 ms after edits) and deliver."""
     await c.settled()
@@ -89,11 +97,7 @@ async def test_a_range_whose_text_is_deleted_is_detached_and_comes_back_with_it(
     async with running(root, tmp_path / "h.db", clock) as registry:
         c = await open_class(registry)
         alice, bob = c.join("alice", Role.EDITOR), c.join("bob", Role.COMMENTER)
-        tid = (
-            await c.ask(
-                bob, type="comment.create", anchor=range_on(source(bob, 0), 6, 14), body="?"
-            )
-        )["thread"]["id"]
+        tid = await comment_on(c, bob, 6, 14)
 
         text = source(alice, 0)
         del text[6:14]  # ASCII: bytes are characters
@@ -112,11 +116,7 @@ async def test_a_partly_deleted_range_keeps_what_is_left(root, tmp_path, clock):
     async with running(root, tmp_path / "h.db", clock) as registry:
         c = await open_class(registry)
         alice, bob = c.join("alice", Role.EDITOR), c.join("bob", Role.COMMENTER)
-        tid = (
-            await c.ask(
-                bob, type="comment.create", anchor=range_on(source(bob, 0), 6, 14), body="?"
-            )
-        )["thread"]["id"]
+        tid = await comment_on(c, bob, 6, 14)
         del source(alice, 0)[6:12]  # "print(" of "print(x)"
         await checked(c)
         assert covered(c, seen(bob)[tid]) == "x)" and not seen(bob)[tid]["detached"]
@@ -224,11 +224,7 @@ async def test_a_range_follows_its_text_through_a_change_made_on_disk(root, tmp_
     async with running(root, tmp_path / "h.db", clock) as registry:
         c = await open_class(registry)
         bob = c.join("bob", Role.COMMENTER)
-        tid = (
-            await c.ask(
-                bob, type="comment.create", anchor=range_on(source(bob, 0), 6, 14), body="?"
-            )
-        )["thread"]["id"]
+        tid = await comment_on(c, bob, 6, 14)
         await c.room.save(force=True)
         # another program adds a line above the range and changes the other cell
         on_disk = json.loads((root / "nb.ipynb").read_text())

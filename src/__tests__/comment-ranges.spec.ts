@@ -6,6 +6,7 @@ import * as Y from 'yjs';
 
 import { rangeAnchor, rangesIn, resolveRange } from '../comments';
 import { ICommentThread } from '../connection';
+import { thread } from './comments-helpers';
 
 function textOf(content: string): Y.Text {
   const doc = new Y.Doc();
@@ -42,29 +43,16 @@ describe('range anchors', () => {
 
   it('highlight only open, attached ranges of this cell', () => {
     const text = textOf('one two three');
-    const thread = (id: string, over: Partial<ICommentThread>): ICommentThread =>
-      ({
-        id,
-        anchor: rangeAnchor(text, 4, 7, 'c1'),
-        author: 'a',
-        created_at: 1,
-        private: false,
-        status: 'open',
-        resolved_by: null,
-        resolved_at: null,
-        detached: false,
-        suggestion: null,
-        suggestion_state: null,
-        messages: [],
-        ...over
-      }) as ICommentThread;
+    const anchor = rangeAnchor(text, 4, 7, 'c1');
+    const on = (id: string, over: Partial<ICommentThread>) =>
+      thread(id, { anchor, messages: [], ...over });
     const found = rangesIn(
       text,
       [
-        thread('open', {}),
-        thread('done', { status: 'resolved' }),
-        thread('gone', { detached: true }),
-        thread('other', { anchor: rangeAnchor(text, 0, 3, 'c2') })
+        on('open', {}),
+        on('done', { status: 'resolved' }),
+        on('gone', { detached: true }),
+        on('other', { anchor: rangeAnchor(text, 0, 3, 'c2') })
       ],
       'c1'
     );

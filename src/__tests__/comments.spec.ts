@@ -18,6 +18,7 @@ import {
   ICommentThread,
   ServerEvent
 } from '../connection';
+import { thread } from './comments-helpers';
 import { serverEvent } from './connection-helpers';
 
 class FakeConnection implements ICommentsConnection {
@@ -45,35 +46,6 @@ class MemoryStore implements ISeenStore {
   setItem(key: string, value: string): void {
     this.items.set(key, value);
   }
-}
-
-function thread(id: string, overrides: Partial<ICommentThread> = {}): ICommentThread {
-  return {
-    id,
-    anchor: { kind: 'cell', cell_id: 'c1', quote: 'x = 1' },
-    author: 'bob',
-    created_at: 100,
-    private: false,
-    status: 'open',
-    resolved_by: null,
-    resolved_at: null,
-    detached: false,
-    suggestion: null,
-    suggestion_state: null,
-    messages: [
-      {
-        id: `${id}-m1`,
-        author: 'bob',
-        body: 'why?',
-        mentions: [],
-        created_at: 100,
-        edited_at: null,
-        deleted: false,
-        deleted_by: null
-      }
-    ],
-    ...overrides
-  };
 }
 
 function setup(username = 'alice', seen: ISeenStore | null = null) {
