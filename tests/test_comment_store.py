@@ -502,3 +502,39 @@ async def test_thread_views_are_the_threads_as_clients_receive_them(tmp_path):
     assert first["participants"] == ["bob", "ann"] and first["status"] == "resolved"
     assert first["last_author"] == "ann" and first["mentioned"] == []
     assert json.loads(views[1].json)["mentioned"] == ["bob", "ann"]
+
+
+async def test_a_version_7_database_gains_what_each_threads_messages_add_up_to(tmp_path):
+    """Threads written before the summaries were kept get theirs when the store opens."""
+    from jupyter_collab.rooms.comments import thread_json
+
+    path = tmp_path / "h.sqlite"
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied REAL)")
+    for version, step in MIGRATIONS[:7]:
+        step(sqlite_utils.Database(db))
+        db.execute("INSERT INTO schema_migrations VALUES (?, 0)", [version])
+    db.execute(
+        "INSERT INTO documents (doc_id, root, path, kind, epoch, created) "
+        "VALUES ('d1', '/r', 'a.ipynb', 'notebook', 'e1', 0)"
+    )
+    db.execute(
+        "INSERT INTO comment_threads (thread_id, doc_id, anchor, author, created_at) "
+        """VALUES ('t1', 'd1', '{"kind": "cell", "cell_id": "c1"}', 'bob', 1)"""
+    )
+    for n, (author, mentions) in enumerate([("bob", '["ann"]'), ("ann", "[]"), ("bob", "[]")]):
+        db.execute(
+            "INSERT INTO comment_messages (message_id, thread_id, author, body, mentions, "
+            "created_at) VALUES (?, 't1', ?, 'hi', ?, ?)",
+            [f"m{n}", author, mentions, 2 + n],
+        )
+    db.close()
+
+    async with open_store(path) as store:
+        (view,) = await store.comments.thread_views("d1")
+        (thread,) = await store.comments.threads("d1")
+
+    assert json.loads(view.json) == thread_json(thread, brief=True)
+    summary = json.loads(view.json)
+    assert summary["message_count"] == 3 and summary["participants"] == ["bob", "ann"]
+    assert summary["mentioned"] == ["ann"] and summary["last_at"] == 4

@@ -259,6 +259,7 @@ class CommentRepository:
                     "WHERE message_id = ?",
                     [body, mentions_json, now, message_id],
                 )
+                _refresh_summary(db, _thread_of(db, message_id))
             return _require_message(db, message_id)
 
         return await self._worker.run(write)
@@ -282,6 +283,7 @@ class CommentRepository:
                     "deleted_by = ? WHERE message_id = ?",
                     [now, by, message_id],
                 )
+                _refresh_summary(db, _thread_of(db, message_id))
             return _require_message(db, message_id)
 
         return await self._worker.run(write)
@@ -351,34 +353,50 @@ SELECT t.thread_id, t.author, t.private, json_object(
     'suggestion', t.suggestion, 'suggestion_state', t.suggestion_state,
     'suggestion_decided_by', t.suggestion_decided_by,
     'suggestion_decided_at', t.suggestion_decided_at,
-    'message_count', (SELECT COUNT(*) FROM comment_messages WHERE thread_id = t.thread_id),
+    'message_count', t.summary -> '$.message_count',
+    'participants', t.summary -> '$.participants',
+    'mentioned', t.summary -> '$.mentioned',
+    'last_author', t.summary ->> '$.last_author',
+    'last_at', t.summary -> '$.last_at',
+    'messages', json_array(json_object(
+        'id', m.message_id, 'author', m.author,
+        'body', iif(m.deleted_at IS NULL, m.body, ''),
+        'mentions', json(iif(m.deleted_at IS NULL, m.mentions, '[]')),
+        'created_at', m.created_at, 'edited_at', m.edited_at,
+        'deleted', json(iif(m.deleted_at IS NULL, 'false', 'true')),
+        'deleted_by', m.deleted_by)))
+FROM comment_threads t
+JOIN comment_messages m
+    ON m.n = (SELECT MIN(n) FROM comment_messages WHERE thread_id = t.thread_id)
+WHERE t.doc_id = ? ORDER BY t.n
+"""
+
+# What a thread's messages add up to, kept on the thread (``comment_threads.summary``)
+# by every write of a message: how many, who wrote (in order of their first message),
+# who is mentioned in messages not deleted (in order), and the last such message's
+# author and time. ``thread_json`` computes the same from the records.
+SUMMARY_SQL = """
+UPDATE comment_threads SET summary = json_object(
+    'message_count', (
+        SELECT COUNT(*) FROM comment_messages WHERE thread_id = comment_threads.thread_id),
     'participants', (
         SELECT json_group_array(author) FROM (
             SELECT author, MIN(n) AS first FROM comment_messages
-            WHERE thread_id = t.thread_id GROUP BY author ORDER BY first)),
+            WHERE thread_id = comment_threads.thread_id GROUP BY author ORDER BY first)),
     'mentioned', (
         SELECT json_group_array(value) FROM (
             SELECT j.value AS value, MIN(m.n * 1000 + j.key) AS first
             FROM comment_messages m, json_each(m.mentions) j
-            WHERE m.thread_id = t.thread_id AND m.deleted_at IS NULL
+            WHERE m.thread_id = comment_threads.thread_id AND m.deleted_at IS NULL
             GROUP BY j.value ORDER BY first)),
     'last_author', (
         SELECT author FROM comment_messages
-        WHERE thread_id = t.thread_id AND deleted_at IS NULL ORDER BY n DESC LIMIT 1),
+        WHERE thread_id = comment_threads.thread_id AND deleted_at IS NULL
+        ORDER BY n DESC LIMIT 1),
     'last_at', (
         SELECT created_at FROM comment_messages
-        WHERE thread_id = t.thread_id AND deleted_at IS NULL ORDER BY n DESC LIMIT 1),
-    'messages', (
-        SELECT json_group_array(json_object(
-            'id', m.message_id, 'author', m.author,
-            'body', iif(m.deleted_at IS NULL, m.body, ''),
-            'mentions', json(iif(m.deleted_at IS NULL, m.mentions, '[]')),
-            'created_at', m.created_at, 'edited_at', m.edited_at,
-            'deleted', json(iif(m.deleted_at IS NULL, 'false', 'true')),
-            'deleted_by', m.deleted_by))
-        FROM (SELECT * FROM comment_messages WHERE thread_id = t.thread_id
-              ORDER BY n LIMIT 1) m))
-FROM comment_threads t WHERE t.doc_id = ? ORDER BY t.n
+        WHERE thread_id = comment_threads.thread_id AND deleted_at IS NULL
+        ORDER BY n DESC LIMIT 1))
 """
 
 
@@ -408,6 +426,20 @@ def _insert_message(
         "created_at) VALUES (?, ?, ?, ?, ?, ?)",
         [message_id, thread_id, author, body, mentions_json, now],
     )
+    _refresh_summary(db, thread_id)
+
+
+def _refresh_summary(db: sqlite_utils.Database, thread_id: str) -> None:
+    """Write down what a thread's messages add up to (``SUMMARY_SQL``), in the write's
+    transaction: the snapshot on opening reads it instead of aggregating messages."""
+    db.execute(SUMMARY_SQL + " WHERE thread_id = ?", [thread_id])
+
+
+def _thread_of(db: sqlite_utils.Database, message_id: str) -> str:
+    row = db.execute(
+        "SELECT thread_id FROM comment_messages WHERE message_id = ?", [message_id]
+    ).fetchone()
+    return str(row[0])
 
 
 def _require_thread(db: sqlite_utils.Database, thread_id: str) -> str | None:

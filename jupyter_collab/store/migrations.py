@@ -206,6 +206,15 @@ def _v7_last_path(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX documents_last_path ON documents(root, last_path)")
 
 
+def _v8_thread_summaries(db: sqlite_utils.Database) -> None:
+    # what each thread's messages add up to, kept by the writes, so the snapshot a
+    # client gets on opening a document reads one row per thread (decision 7)
+    from .comments import SUMMARY_SQL  # noqa: PLC0415 (the one definition of it)
+
+    db.execute("ALTER TABLE comment_threads ADD COLUMN summary TEXT NOT NULL DEFAULT '{}'")
+    db.execute(SUMMARY_SQL)
+
+
 MIGRATIONS: list[tuple[int, Callable[[sqlite_utils.Database], None]]] = [
     (1, _v1_initial),
     (2, _v2_memberships),
@@ -214,6 +223,7 @@ MIGRATIONS: list[tuple[int, Callable[[sqlite_utils.Database], None]]] = [
     (5, _v5_link_labels_and_guests),
     (6, _v6_comments),
     (7, _v7_last_path),
+    (8, _v8_thread_summaries),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 
