@@ -237,3 +237,37 @@ async def test_a_range_follows_its_text_through_a_change_made_on_disk(root, tmp_
 
         assert str(source(bob, 0)) == "import math\nx = 1\nprint(x)"
         assert covered(c, seen(bob)[tid]) == "print(x)" and not seen(bob)[tid]["detached"]
+
+
+async def test_a_range_on_the_last_word_of_a_text_without_ascii_after_it(root, tmp_path, clock):
+    # pycrdt makes no position at the very end of a text after its last character; a
+    # range starting in the trailing run of non-ASCII text needs none
+    (root / "ru.md").write_text("Привет мир")
+    async with running(root, tmp_path / "h.db", clock) as registry:
+        room = await registry.open_session("ru.md", "file")
+        c = Class(registry, room)
+        alice, bob = c.join("alice", Role.EDITOR), c.join("bob", Role.COMMENTER)
+        text = bob.doc.get("source", type=Text)
+        # one run of text: pycrdt counts UTF-16 units in it, as Yjs does
+        anchor = range_on(text, 7, 10, cell_id=None)
+        answer = await c.ask(bob, type="comment.create", anchor=anchor, body="?")
+        assert answer["type"] == "comment", answer
+        assert answer["thread"]["anchor"]["quote"] == "мир"
+
+        alice.doc.get("source", type=Text).insert(0, "# ")
+        await checked(c)
+        assert covered(c, seen(bob)[answer["thread"]["id"]]) == "мир"
+
+
+async def test_a_position_past_the_end_of_a_text_is_refused_by_name(root, tmp_path, clock):
+    async with running(root, tmp_path / "h.db", clock) as registry:
+        room = await registry.open_session("t.py", "file")
+        c = Class(registry, room)
+        bob = c.join("bob", Role.COMMENTER)
+        text = bob.doc.get("source", type=Text)
+        # how Yjs writes the end of a root text with assoc 0: the text's name
+        past_end = base64.b64encode(b"\x01\x06source\x00").decode()
+        anchor = {**range_on(text, 0, 6, cell_id=None), "start": past_end}
+        answer = await c.ask(bob, type="comment.create", anchor=anchor, body="?")
+        assert answer["type"] == "error" and "outside the document" in answer["reason"]
+        assert bob.connected and await c.stored() == []

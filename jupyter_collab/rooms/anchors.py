@@ -194,16 +194,34 @@ def _decode(value: Any, name: str) -> bytes:
 def _raw(text: Text, encoded: bytes) -> int | None:
     """pycrdt's index of a position (see the module's note on offsets); ``None`` when it
     does not resolve (the text holding it was deleted) or is not a position at all."""
-    try:
+    with _refused_by_pycrdt():
         return int(StickyIndex.decode(encoded, text).get_index())
+    return None
+
+
+def _sticky(text: Text, index: int, assoc: Assoc) -> bytes | None:
+    """The position pycrdt makes at ``index`` (its own count); ``None`` where it makes
+    none: pycrdt 0.14 panics at the very end of a text with ``Assoc.AFTER``, a place
+    Yjs writes as the text itself (a position only a start of an empty range has)."""
+    with _refused_by_pycrdt():
+        return bytes(text.sticky_index(index, assoc).encode())
+    return None
+
+
+@contextmanager
+def _refused_by_pycrdt() -> Iterator[None]:
+    """Swallow what pycrdt raises on a position it cannot make or read (the caller
+    then has ``None``): a ``ValueError``, or a Rust panic, which pycrdt 0.14 raises on
+    a position whose text was deleted (a moved cell) and on making one at the very end
+    of a text with ``Assoc.AFTER``. ``PanicException`` derives from ``BaseException``;
+    nothing else is caught."""
+    try:
+        yield
     except ValueError:
-        return None
+        pass
     except BaseException as exc:
-        # pycrdt 0.14 panics on a position whose text was deleted (a moved cell): a
-        # PanicException, which derives from BaseException; nothing else is caught here
         if type(exc).__name__ != "PanicException":
             raise
-        return None
 
 
 def _in_text(text: Text, encoded: bytes) -> bool:
@@ -211,12 +229,7 @@ def _in_text(text: Text, encoded: bytes) -> bool:
     is the same position (pycrdt resolves a position in whatever text holds its
     character, so a position from another cell would pass otherwise)."""
     raw = _raw(text, encoded)
-    if raw is None:
-        return False
-    try:
-        return bool(text.sticky_index(raw, _assoc(encoded)).encode() == encoded)
-    except ValueError:
-        return False
+    return raw is not None and _sticky(text, raw, _assoc(encoded)) == encoded
 
 
 def _indexes(cell_id: str | None, text: Text, encoded: list[bytes]) -> list[int | None]:
@@ -234,7 +247,7 @@ def _indexes(cell_id: str | None, text: Text, encoded: list[bytes]) -> list[int 
             k = _raw(copy, e)
             if k is None:
                 found.append(None)
-            elif copy.sticky_index(k, _assoc(e)).encode() == e:  # on an ASCII character
+            elif _sticky(copy, k, _assoc(e)) == e:  # on an ASCII character
                 found.append(_ascii_index(ascii_at, k, _assoc(e), len(whole)))
             else:  # on a non-ASCII character (or a deleted one): the edge of its run
                 found.append(_run_edge(ascii_at, k, _assoc(e), len(whole)))
