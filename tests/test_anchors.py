@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pycrdt import Assoc, Text
+from pycrdt import Assoc, Text, UndoManager
 
 from jupyter_collab.permissions import Role
 from jupyter_collab.rooms import anchors
@@ -271,3 +271,121 @@ async def test_a_position_past_the_end_of_a_text_is_refused_by_name(root, tmp_pa
         answer = await c.ask(bob, type="comment.create", anchor=anchor, body="?")
         assert answer["type"] == "error" and "outside the document" in answer["reason"]
         assert bob.connected and await c.stored() == []
+
+
+def split(peer: Peer, index: int, offset: int, new_id: str) -> None:
+    """JupyterLab's split at ``offset``: the text before it goes to a new cell above
+    (its edge newlines trimmed), the cell keeps the rest by ``setSource`` (its whole
+    text deleted and inserted again)."""
+    cells = peer.ydoc.ycells
+    text = cells[index]["source"]
+    whole = str(text)
+    above = {"cell_type": "code", "id": new_id, "source": whole[:offset].strip("\n")}
+    with peer.doc.transaction():
+        cells.insert(index, peer.ydoc.create_ycell({**above, "metadata": {}}))
+        del text[0 : len(whole.encode())]
+        text.insert(0, whole[offset:].strip("\n"))
+
+
+def merge(peer: Peer, index: int, new_id: str) -> None:
+    """JupyterLab's merge of a cell with the next: one new cell (a new id) whose text is
+    theirs joined by a newline, in place of both."""
+    cells = peer.ydoc.ycells
+    joined = str(cells[index]["source"]) + "\n" + str(cells[index + 1]["source"])
+    cell = {"cell_type": "code", "id": new_id, "source": joined, "metadata": {}}
+    with peer.doc.transaction():
+        del cells[index]
+        cells.insert(index, peer.ydoc.create_ycell(cell))
+        del cells[index + 1]
+
+
+async def test_ranges_follow_their_text_when_jupyterlab_splits_their_cell(root, tmp_path, clock):
+    (root / "s.ipynb").write_text(json.dumps(make_notebook("value = 1\nprint(value)\nx = 2")))
+    async with running(root, tmp_path / "h.db", clock) as registry:
+        c = Class(registry, await registry.open_session("s.ipynb", "notebook"))
+        alice, bob = c.join("alice", Role.EDITOR), c.join("bob", Role.COMMENTER)
+        first = await comment_on(c, bob, 0, 9)  # "value = 1": 9 characters, moves up
+        second = await comment_on(c, bob, 10, 22)  # "print(value)": stays in its cell
+        short = await comment_on(c, bob, 23, 28)  # "x = 2": stays
+        one = await comment_on(c, bob, 8, 9)  # "1": moves up, too short to follow it
+        equals = await comment_on(c, bob, 6, 7)  # "=": moves up; its cell has another
+
+        split(alice, 0, 10, "above")
+        await checked(c)
+
+        threads = seen(bob)
+        assert threads[first]["anchor"]["cell_id"] == "above"
+        assert covered(c, threads[first]) == "value = 1"
+        for tid, text in [(second, "print(value)"), (short, "x = 2")]:
+            assert threads[tid]["anchor"]["cell_id"] == "cell-0"
+            assert covered(c, threads[tid]) == text and not threads[tid]["detached"]
+        # too short to be looked for in other cells: detached, with its quote
+        assert threads[one]["detached"] and threads[one]["anchor"]["quote"] == "1"
+        # unless its own cell has the same text: the rule takes it (the "=" of "x = 2")
+        assert covered(c, threads[equals]) == "=" and not threads[equals]["detached"]
+        assert threads[equals]["anchor"]["cell_id"] == "cell-0"
+
+
+async def test_ranges_follow_their_text_when_jupyterlab_merges_their_cells(root, tmp_path, clock):
+    async with running(root, tmp_path / "h.db", clock) as registry:
+        c = await open_class(registry)
+        alice, bob = c.join("alice", Role.EDITOR), c.join("bob", Role.COMMENTER)
+        long = await comment_on(c, bob, 6, 14)  # "print(x)": 8 characters
+        answer = await c.ask(
+            bob, type="comment.create", anchor=range_on(source(bob, 1), 0, 5, "cell-1"), body="?"
+        )
+        short = answer["thread"]["id"]  # "y = 2" in the second cell
+
+        merge(alice, 0, "merged")
+        await checked(c)
+
+        assert str(source(bob, 0)) == "x = 1\nprint(x)\ny = 2"
+        threads = seen(bob)
+        assert threads[long]["anchor"]["cell_id"] == "merged"
+        assert covered(c, threads[long]) == "print(x)" and not threads[long]["detached"]
+        assert threads[short]["detached"] and threads[short]["anchor"]["quote"] == "y = 2"
+
+
+async def test_an_undone_deletion_attaches_its_range_again(root, tmp_path, clock):
+    async with running(root, tmp_path / "h.db", clock) as registry:
+        c = await open_class(registry)
+        alice, bob = c.join("alice", Role.EDITOR), c.join("bob", Role.COMMENTER)
+        tid = await comment_on(c, bob, 6, 14)
+        undo = UndoManager(scopes=[source(alice, 0)], capture_timeout_millis=0)
+        del source(alice, 0)[5:14]  # "\nprint(x)"
+        await checked(c)
+        assert seen(bob)[tid]["detached"]
+
+        assert undo.undo()  # Yjs undo inserts the text again as new characters
+        await checked(c)
+
+        assert str(source(bob, 0)) == "x = 1\nprint(x)"
+        assert not seen(bob)[tid]["detached"] and covered(c, seen(bob)[tid]) == "print(x)"
+
+
+async def test_a_range_thread_is_reattached_by_its_author_only(root, tmp_path, clock):
+    async with running(root, tmp_path / "h.db", clock) as registry:
+        c = await open_class(registry)
+        alice, bob = c.join("alice", Role.EDITOR), c.join("bob", Role.COMMENTER)
+        carol = c.join("carol", Role.COMMENTER)
+        tid = await comment_on(c, bob, 6, 14)
+        del source(alice, 0)[5:14]
+        await checked(c)
+        assert all(seen(p)[tid]["detached"] for p in (alice, bob, carol))
+        elsewhere = range_on(source(carol, 1), 0, 5, "cell-1")
+
+        refused = await c.ask(carol, type="comment.reattach", thread=tid, anchor=elsewhere)
+        assert refused["type"] == "error" and "only its author or an owner" in refused["reason"]
+        bad = {**elsewhere, "cell_id": "cell-0"}  # positions of another cell
+        refused = await c.ask(bob, type="comment.reattach", thread=tid, anchor=bad)
+        assert refused["type"] == "error" and "outside the document" in refused["reason"]
+        assert seen(carol)[tid]["detached"]
+
+        await c.ask(bob, type="comment.reattach", thread=tid, anchor=elsewhere)
+
+        for peer in (alice, bob, carol):
+            thread = seen(peer)[tid]
+            assert not thread["detached"] and thread["anchor"]["quote"] == "y = 2"
+        source(alice, 1).insert(0, "# y\n")
+        await checked(c)
+        assert covered(c, seen(carol)[tid]) == "y = 2"
