@@ -1,9 +1,10 @@
 """Hypothesis: a range thread through random concurrent edits by several people, cell
-moves, splits and merges (as JupyterLab makes them), against a reference model.
+moves, splits, merges and deletions (as JupyterLab makes them), against a reference
+model.
 
-The text is made of unique tokens (``<17>``), inserted and deleted whole, so the model
-can name every character. Between two checks of the room's ranges, with the text the
-thread covered at the first check:
+The text is made of unique tokens (``<17>``, some with an accent or an emoji inside:
+``<18é>``), inserted and deleted whole, so the model can name every character. Between
+two checks of the room's ranges, with the text the thread covered at the first check:
 
 * the tokens of it that survive are all still covered, in one contiguous run of the
   cell's text; if its first and last tokens survive, exactly the text between them is;
@@ -34,7 +35,9 @@ from .rooms_helpers import make_notebook, running
 from .test_anchors import range_on
 from .test_comments_service import Class, open_class
 
-TOKEN = re.compile(r"<\d+>")
+# new tokens carry an accent or an emoji now and then: ranges are then read through the
+# non-ASCII path of anchors.py; a token's edges (where positions stick) stay ASCII
+TOKEN = re.compile(r"<\d+(?:é|😀)?>")
 PEOPLE = 3
 
 step = st.one_of(
@@ -50,6 +53,7 @@ step = st.one_of(
     st.tuples(st.just("move"), st.integers(0, PEOPLE - 1), st.integers(0, 9), st.integers(0, 9)),
     st.tuples(st.just("split"), st.integers(0, PEOPLE - 1), st.integers(0, 9), st.integers(0, 99)),
     st.tuples(st.just("merge"), st.integers(0, PEOPLE - 1), st.integers(0, 9)),
+    st.tuples(st.just("remove"), st.integers(0, PEOPLE - 1), st.integers(0, 9)),
 )
 
 
@@ -65,7 +69,11 @@ class Fuzz:
 
     def new_token(self) -> str:
         self.next += 1
-        return f"<{self.next}>"
+        return f"<{self.next}{['', 'é', '', '😀'][self.next % 4]}>"
+
+    def next_id(self) -> int:
+        self.next += 1
+        return self.next
 
     def cells(self, peer: Peer) -> Any:
         return peer.ydoc.ycells
@@ -85,17 +93,17 @@ class Fuzz:
             text = cells[op[2] % len(cells)]["source"]
             parts = tokens(str(text))
             at = op[3] % (len(parts) + 1)
-            offset = sum(len(t) for t in parts[:at])
+            offset = sum(len(t.encode()) for t in parts[:at])
             if kind == "insert":
                 text.insert(offset, self.new_token())
             elif parts:
                 at = min(at, len(parts) - 1)
-                offset = sum(len(t) for t in parts[:at])
-                size = sum(len(t) for t in parts[at : at + op[4]])
+                offset = sum(len(t.encode()) for t in parts[:at])
+                size = sum(len(t.encode()) for t in parts[at : at + op[4]])
                 del text[offset : offset + size]
 
     def structural(self, op: tuple[Any, ...]) -> None:
-        """A move, split or merge as JupyterLab makes it, by one person, all in sync."""
+        """A move, split, merge or cell deletion as JupyterLab makes it, by one person."""
         who = self.peers[op[1]]
         cells = self.cells(who)
         n = len(cells)
@@ -114,18 +122,21 @@ class Fuzz:
                 cut = sum(len(t) for t in parts[: op[3] % (len(parts) + 1)])
                 whole = str(source)
                 first = {"cell_type": "code", "source": whole[:cut], "metadata": {}}
-                first["id"] = f"split-{self.new_token()[1:-1]}"
+                first["id"] = f"split-{self.next_id()}"
                 cells.insert(i, who.ydoc.create_ycell(first))
-                # the original cell keeps the rest: @jupyter/ydoc's setSource
-                del source[0 : len(whole)]
+                # the original cell keeps the rest: @jupyter/ydoc's setSource (pycrdt
+                # counts UTF-8 bytes)
+                del source[0 : len(whole.encode())]
                 source.insert(0, whole[cut:])
             elif op[0] == "merge" and i + 1 < n:
                 joined = str(cells[i]["source"]) + str(cells[i + 1]["source"])
                 merged = {"cell_type": "code", "source": joined, "metadata": {}}
-                merged["id"] = f"merged-{self.new_token()[1:-1]}"  # JupyterLab: a new id
+                merged["id"] = f"merged-{self.next_id()}"  # JupyterLab: a new id
                 del cells[i]
                 cells.insert(i, who.ydoc.create_ycell(merged))
                 del cells[i + 1]
+            elif op[0] == "remove":
+                del cells[i]
 
 
 async def check(c: Class) -> dict[str, Any]:
@@ -159,7 +170,7 @@ def expect_found_again(
 
 
 @settings(
-    max_examples=30,
+    max_examples=60,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -211,8 +222,9 @@ async def run(ops: list[tuple[Any, ...]], root: Path, tmp_path: Path) -> None:
                     # follows by its positions, as for an edit
                     assert now is not None and all(t in now for t in alive)
                 elif expected is None and alive:
-                    # its text is split over cells: what is left of it, where it is
-                    assert now is None or set(tokens(now)) <= set(alive) | set(tokens(before))
+                    # its text is split over cells, or grew since the last check: what
+                    # is left of it where it is, never text that was outside it
+                    assert now is None or not (set(tokens(now)) & outside_before)
                 elif expected is None:
                     assert now is None
             else:

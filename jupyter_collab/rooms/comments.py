@@ -137,6 +137,13 @@ def message_json(message: Message) -> dict[str, Any]:
     }
 
 
+def _text_hash(room: Room, anchor: dict[str, Any]) -> int | None:
+    """A hash of the text (a cell's source, or a file's) a range anchor is in."""
+    cell_id = anchor.get("cell_id")
+    text = anchors.text_of(room, cell_id if isinstance(cell_id, str) else None)
+    return None if text is None else hash(str(text))
+
+
 def may_see(thread: Thread | ThreadView, username: str, role: Role) -> bool:
     return not thread.private or thread.author == username or role >= Role.OWNER
 
@@ -166,6 +173,8 @@ class CommentService:
         self._cell_index: dict[str, int] = {}  # thread id -> where its cell last was
         # thread id -> where its range last was: (start, end, the text it covered)
         self._last: dict[str, tuple[int, int, str]] = {}
+        # thread id -> hash of its cell's (or file's) text when its range was last read
+        self._read_on: dict[str, int] = {}
         self._texts: dict[str, dict[str, str]] = {}  # doc id -> thread id -> its JSON
         # doc id -> (how many threads, the snapshot of them all) when none is private
         self._public: dict[str, tuple[int, bytes]] = {}
@@ -358,9 +367,12 @@ class CommentService:
                 not thread.detached
                 and thread.thread_id in self._last
                 and anchors.intact(room, thread.anchor) is False
+                and self._read_on.get(thread.thread_id) == _text_hash(room, thread.anchor)
             ):
-                # the cheap test says nothing changed for it; the text it covers is read
-                # again only in ASCII text (elsewhere that costs a copy of the document)
+                # it still covers text, in non-ASCII text (reading which costs a copy of
+                # the document) unchanged since it was read: what it covers is the same.
+                # Once that text changes it is read again, or the text re-anchoring looks
+                # for after a move would miss what was typed inside it.
                 continue
             found = anchors.resolve(room, thread.anchor)
             if found is not None and found.start < found.end:
@@ -369,6 +381,7 @@ class CommentService:
                     self._cell_index[thread.thread_id] = 0 if at is None else at
                 covered = str(found.text)[found.start : found.end]
                 self._last[thread.thread_id] = (found.start, found.end, covered)
+                self._read_on[thread.thread_id] = hash(str(found.text))
                 if thread.detached:
                     changed[thread.thread_id] = (thread.anchor, False)
                 continue
