@@ -419,11 +419,6 @@ async def test_text_typed_inside_an_accented_range_moves_with_its_cell(root, tmp
         assert not thread["detached"] and covered(c, thread) == "'Résumé résumé'"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known: anchors.cover() in non-ASCII text puts a range's ends on the nearest "
-    "ASCII characters inside it, so a range made again drops non-ASCII edge characters",
-)
 async def test_a_range_made_again_keeps_its_non_ascii_edges(root, tmp_path, clock):
     (root / "fr.ipynb").write_text(json.dumps(make_notebook("# Résumé\ny = 1", "z = 2")))
     async with running(root, tmp_path / "h.db", clock) as registry:

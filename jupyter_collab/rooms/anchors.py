@@ -149,21 +149,30 @@ def cover(anchor: dict[str, Any], text: Text, start: int, end: int) -> dict[str,
         first, last = text.sticky_index(start, Assoc.AFTER), text.sticky_index(end, Assoc.BEFORE)
     else:
         cell_id = anchor.get("cell_id")
-        with _ascii_copy(text, cell_id if isinstance(cell_id, str) else None) as (copy, ascii_at):
-            # the ASCII characters nearest inside the range carry its ends
-            inside = [j for j in range(start, end) if whole[j].isascii()]
-            if inside:
-                lo, hi = ascii_at.index(inside[0]), ascii_at.index(inside[-1]) + 1
-                first = copy.sticky_index(lo, Assoc.AFTER)
-                last = copy.sticky_index(hi, Assoc.BEFORE)
-            else:  # no ASCII in it: UTF-16 units, exact while its text is one run
-                first = text.sticky_index(_utf16(whole, start), Assoc.AFTER)
-                last = text.sticky_index(_utf16(whole, end), Assoc.BEFORE)
+        own = cell_id if isinstance(cell_id, str) else None
+        first = _on_character(text, own, start, Assoc.AFTER)
+        last = _on_character(text, own, end - 1, Assoc.BEFORE)
     return {
         **anchor,
         "start": base64.b64encode(first.encode()).decode(),
         "end": base64.b64encode(last.encode()).decode(),
     }
+
+
+def _on_character(text: Text, cell_id: str | None, index: int, assoc: Assoc) -> StickyIndex:
+    """A position on the character at ``index`` (code points) of ``text``: made on a
+    scratch copy of the document where that character is all that is left of the text,
+    so pycrdt's index is exact there (see the module's note on offsets); character ids
+    are the document's. ``Assoc.BEFORE`` sticks to the character (an end)."""
+    whole = str(text)
+    scratch: Doc[Any] = Doc()
+    scratch.apply_update(text.doc.get_update())
+    copy = _same_text(scratch, cell_id)
+    lo, hi = len(whole[:index].encode()), len(whole[: index + 1].encode())
+    with scratch.transaction():
+        del copy[hi:]
+        del copy[:lo]
+    return copy.sticky_index(0 if assoc == Assoc.AFTER else _utf16(whole[index], 1), assoc)
 
 
 def find_quote(whole: str, quote: str, near: int) -> int | None:
