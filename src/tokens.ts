@@ -2,7 +2,9 @@
  * Tokens other plugins (ours or others') consume.
  */
 import { Token } from '@lumino/coreutils';
+import { ISignal } from '@lumino/signaling';
 
+import { CommentsModel } from './comments/model';
 import { HeadCount } from './presence/head-count';
 import { CollabContentProvider } from './provider';
 
@@ -22,4 +24,20 @@ export const ICollabContentProvider = new Token<CollabContentProvider>(
 export const ICollabHeadCount = new Token<HeadCount>(
   'jupyter-collab:ICollabHeadCount',
   'How many people are in the current document and on the server.'
+);
+
+/**
+ * The comment threads of every live document, by shared model: what the Comments panel,
+ * the cell badges and the editor highlights read, and what another extension would.
+ */
+export interface ICollabComments {
+  /** The model of a live document's threads (`null`: not a live document, or closed). */
+  modelOf(sharedModel: unknown): CommentsModel | null;
+  /** Emits the shared model whose comments model was made or disposed. */
+  readonly modelChanged: ISignal<ICollabComments, unknown>;
+}
+
+export const ICollabComments = new Token<ICollabComments>(
+  'jupyter-collab:ICollabComments',
+  'The comment threads of each live document.'
 );

@@ -11,8 +11,7 @@ import { IDocumentManager } from '@jupyterlab/docmanager';
 import { DocumentRegistry } from '@jupyterlab/docregistry';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
-import { Token } from '@lumino/coreutils';
-import { ISignal, Signal } from '@lumino/signaling';
+import { Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
 import * as Y from 'yjs';
@@ -30,26 +29,12 @@ import {
 import { ICommentThread } from '../connection';
 import { labelOf, readUser } from '../cursors/model';
 import { CollabContentProvider, sharedModelOf } from '../provider';
-import { ICollabContentProvider } from '../tokens';
+import { ICollabComments, ICollabContentProvider } from '../tokens';
 import { SHOW_THREAD } from './presence';
 
 export const COMMENT_CELL = 'jupyter-collab:comment-cell';
 export const COMMENT_SELECTION = 'jupyter-collab:comment-selection';
 const SHOW_COMMENTS = 'jupyter-collab:show-comments';
-
-/**
- * The comment threads of every live document, by shared model (`modelOf`).
- */
-export interface ICollabComments {
-  modelOf(sharedModel: unknown): CommentsModel | null;
-  /** Emits the shared model whose comments model was made or disposed. */
-  readonly modelChanged: ISignal<ICollabComments, unknown>;
-}
-
-export const ICollabComments = new Token<ICollabComments>(
-  'jupyter-collab:ICollabComments',
-  'The comment threads of each live document.'
-);
 
 /**
  * Comments: a model per live document (made with its connection, so the threads the
