@@ -14,6 +14,8 @@ import { LabIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 
 import { canEdit, CommentAnchor, ICommentMessage, ICommentThread, Role } from '../connection';
+import { diffWords } from './diff';
+import { IPerson, MentionCompleter, mentionsIn } from './mentions';
 import { CommentFilter, CommentsModel } from './model';
 
 /** A speech bubble, for the panel's tab and the cell toolbar. */
@@ -24,31 +26,6 @@ export const commentIcon = new LabIcon({
     '<path class="jp-icon3" fill="#616161" d="M4 3h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2zm2 4v2h12V7H6zm0 4v2h8v-2H6z"/>' +
     '</svg>'
 });
-
-/** Someone who may be mentioned: a username and the name people know them by. */
-export interface IPerson {
-  readonly username: string;
-  readonly label: string;
-}
-
-/**
- * The usernames a message mentions: each `@word` that is someone's username, or the
- * first word of their name (`@Zoe` for a guest called Zoe), else the word itself (the
- * server refuses anyone without a role on the document, with a reason).
- */
-export function mentionsIn(body: string, people: readonly IPerson[] = []): string[] {
-  const found = body.match(/(?<![\w@])@([A-Za-z0-9][\w.:-]*)/g) ?? [];
-  const words = found.map(m => m.slice(1).replace(/[.:-]+$/, ''));
-  const usernames = words.map(word => {
-    const lower = word.toLowerCase();
-    const person =
-      people.find(p => p.username === word) ??
-      people.find(p => p.label.split(/\s+/)[0].toLowerCase() === lower) ??
-      people.find(p => p.label.replace(/\s+/g, '').toLowerCase() === lower);
-    return person?.username ?? word;
-  });
-  return [...new Set(usernames)];
-}
 
 /** What the panel shows of the current document. */
 export interface ICommentsContext {
@@ -64,6 +41,11 @@ export interface ICommentsPanelOptions {
   readonly rendermime: IRenderMimeRegistry;
   /** The people known here (to show names and resolve @mentions). */
   readonly people?: () => readonly IPerson[];
+  /**
+   * The people the @mention completer offers: those holding a role on the current
+   * document as far as this client knows; `people` when omitted.
+   */
+  readonly mentionable?: () => readonly IPerson[];
 }
 
 const FILTERS: [CommentFilter, string][] = [
@@ -82,6 +64,7 @@ export class CommentsPanel extends Widget {
     super();
     this._rendermime = options.rendermime;
     this._people = options.people ?? (() => []);
+    this._mentionable = options.mentionable ?? this._people;
     this.addClass('jp-collab-comments');
     this.title.icon = commentIcon;
     this.title.caption = 'Comments';
@@ -210,6 +193,7 @@ export class CommentsPanel extends Widget {
     const quote = el('pre', 'jp-collab-comment-quote', clip(composing.quote));
     const body = el('textarea', 'jp-collab-comment-input') as HTMLTextAreaElement;
     body.placeholder = 'Comment (Markdown; @name to mention someone)';
+    const completer = this._completer(body);
     const suggestion = el('textarea', 'jp-collab-comment-suggestion') as HTMLTextAreaElement;
     suggestion.placeholder = 'Suggest new text (optional)';
     if (composing.suggestion !== undefined) {
@@ -240,7 +224,7 @@ export class CommentsPanel extends Widget {
       send.disabled = true;
       try {
         await model.create(composing.anchor, text, {
-          mentions: mentionsIn(text, this._people()),
+          mentions: this._mentionsIn(text, completer),
           private: box.checked,
           ...(proposed && proposed !== composing.quote ? { suggestion: proposed } : {})
         });
@@ -257,6 +241,7 @@ export class CommentsPanel extends Widget {
       el('div', 'jp-collab-comment-compose-title', 'New comment'),
       quote,
       body,
+      completer.node,
       suggestion,
       privacy,
       el('div', 'jp-collab-comment-buttons', send, cancel)
@@ -377,12 +362,13 @@ export class CommentsPanel extends Widget {
         edit.onclick = () => {
           const input = el('textarea', 'jp-collab-comment-input') as HTMLTextAreaElement;
           input.value = message.body;
+          const completer = this._completer(input);
           const save = el('button', 'jp-collab-message-save jp-mod-styled', 'Save');
           save.onclick = () =>
             void model
-              .edit(thread.id, message.id, input.value, mentionsIn(input.value, this._people()))
+              .edit(thread.id, message.id, input.value, this._mentionsIn(input.value, completer))
               .catch(e => refused('The message was not changed', e));
-          body.replaceChildren(input, save);
+          body.replaceChildren(input, completer.node, save);
           input.focus();
         };
         tools.appendChild(edit);
@@ -403,6 +389,7 @@ export class CommentsPanel extends Widget {
     input.placeholder = 'Reply…';
     input.value = this._drafts.get(thread.id) ?? '';
     input.oninput = () => this._drafts.set(thread.id, input.value);
+    const completer = this._completer(input);
     const send = el('button', 'jp-collab-reply-send jp-mod-styled', 'Reply') as HTMLButtonElement;
     send.onclick = async () => {
       const text = input.value.trim();
@@ -411,15 +398,25 @@ export class CommentsPanel extends Widget {
       }
       send.disabled = true;
       try {
-        await model.reply(thread.id, text, mentionsIn(text, this._people()));
+        await model.reply(thread.id, text, this._mentionsIn(text, completer));
         this._drafts.delete(thread.id);
       } catch (error) {
         refused('Your reply was not posted', error);
         send.disabled = false;
       }
     };
-    form.append(input, send);
+    form.append(input, completer.node, send);
     return form;
+  }
+
+  /** An @mention completer on a comment box, offering the people who may be mentioned. */
+  private _completer(input: HTMLTextAreaElement): MentionCompleter {
+    return new MentionCompleter(input, this._mentionable);
+  }
+
+  /** The usernames `text` mentions, the people picked in its box first. */
+  private _mentionsIn(text: string, completer: MentionCompleter): string[] {
+    return mentionsIn(text, [...completer.picked, ...this._mentionable(), ...this._people()]);
   }
 
   /** A username as people know them: their name when known; guests are "Guest". */
@@ -446,6 +443,7 @@ export class CommentsPanel extends Widget {
     null;
   private readonly _rendermime: IRenderMimeRegistry;
   private readonly _people: () => readonly IPerson[];
+  private readonly _mentionable: () => readonly IPerson[];
   private readonly _header: HTMLElement;
   private readonly _filters: HTMLElement;
   private readonly _compose: HTMLElement;
@@ -458,14 +456,22 @@ export class CommentsPanel extends Widget {
   private readonly _drafts = new Map<string, string>();
 }
 
-/** The old text and the proposed one, line by line, with the decision. */
+/**
+ * The covered text and the proposed one as one inline diff (deleted words struck
+ * through, inserted ones marked), with the decision. Text nodes only: nothing in either
+ * text is read as HTML.
+ */
 function suggestionNode(thread: ICommentThread, quote: string): HTMLElement {
   const node = el('div', 'jp-collab-suggestion');
   node.dataset.state = thread.suggestion_state ?? '';
+  const diff = el('pre', 'jp-collab-suggestion-diff');
+  diff.title = 'Suggested text';
+  for (const part of diffWords(quote, thread.suggestion ?? '')) {
+    diff.append(part.kind === 'same' ? part.text : el(part.kind, '', part.text));
+  }
   node.append(
     el('div', 'jp-collab-suggestion-title', `Suggested change (${thread.suggestion_state})`),
-    el('pre', 'jp-collab-suggestion-old', clip(quote)),
-    el('pre', 'jp-collab-suggestion-new', clip(thread.suggestion ?? ''))
+    diff
   );
   return node;
 }

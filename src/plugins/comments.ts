@@ -29,6 +29,7 @@ import {
 import { ICommentThread } from '../connection';
 import { labelOf, readUser } from '../cursors/model';
 import { CollabContentProvider, sharedModelOf } from '../provider';
+import { sharingAPI } from '../api';
 import { ICollabComments, ICollabContentProvider } from '../tokens';
 import { SHOW_THREAD } from './presence';
 
@@ -108,7 +109,37 @@ export const commentsPlugin: JupyterFrontEndPlugin<ICollabComments> = {
       }
       return [...names].map(([username, label]) => ({ username, label }));
     };
-    const panel = new CommentsPanel({ rendermime, people });
+    // who may be mentioned in the current document: the people in it now, and the
+    // memberships on it when this person may list them (the server has the last word)
+    const members = new Map<string, string[]>();
+    // read again each time the panel turns to a document: roles change meanwhile
+    const loadMembers = (path: string): void => {
+      sharingAPI(app.serviceManager.serverSettings)
+        .members(path)
+        .then(answer => members.set(path, answer.members.map(m => m.principal)))
+        .catch(() => {
+          // no right to list them (or offline): the people present are offered alone
+        });
+    };
+    const mentionable = (): IPerson[] => {
+      const context = panel.context;
+      const live = provider.documentOf(sharedModelOf(shown));
+      if (!context || !live) {
+        return [];
+      }
+      const me = user.identity?.username;
+      const label = new Map(people().map(p => [p.username, p.label]));
+      const here = [...live.model.awareness.getStates().values()]
+        .map(state => readUser(state)?.username)
+        .filter((u): u is string => !!u);
+      const usernames = new Set([...here, ...(members.get(context.path) ?? [])]);
+      usernames.delete(me ?? '');
+      return [...usernames].map(username => ({
+        username,
+        label: label.get(username) ?? username
+      }));
+    };
+    const panel = new CommentsPanel({ rendermime, people, mentionable });
     panel.id = 'jp-collab-comments';
     app.shell.add(panel, 'right', { rank: 600 });
 
@@ -136,6 +167,9 @@ export const commentsPlugin: JupyterFrontEndPlugin<ICollabComments> = {
       }
       const context = contextOf(shown);
       if (context?.model !== panel.context?.model) {
+        if (context) {
+          loadMembers(context.path);
+        }
         panel.context = context;
       } else {
         panel.render();

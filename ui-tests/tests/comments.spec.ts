@@ -66,7 +66,12 @@ test('an owner and a commenter guest comment on a cell, reply, mention each othe
   const gPanel = await commentsPanel(guest);
   const compose = gPanel.locator('.jp-collab-comments-compose');
   await expect(compose.locator('.jp-collab-comment-quote')).toContainText('x = 1');
-  await compose.locator('.jp-collab-comment-input').fill('Why does this print **1**? @alice');
+  // @mention through the completer: it offers alice (in the document) by her name
+  const input = compose.locator('.jp-collab-comment-input');
+  await input.fill('Why does this print **1**? ');
+  await input.pressSequentially('@Al');
+  await compose.locator('.jp-collab-mention-item', { hasText: 'Alice Liddell' }).click();
+  await expect(input).toHaveValue('Why does this print **1**? @alice ');
   await compose.locator('.jp-collab-comment-send').click();
   const gThread = gPanel.locator('.jp-collab-thread');
   await expect(gThread).toHaveCount(1);
@@ -85,7 +90,12 @@ test('an owner and a commenter guest comment on a cell, reply, mention each othe
   await screenshots(testInfo, '1-commented', { alice, guest });
 
   // 2. alice replies, mentioning the guest: the guest is told
-  await aThread.locator('.jp-collab-reply-input').fill('Because x is 1, @Zoe');
+  const reply = aThread.locator('.jp-collab-reply-input');
+  await reply.fill('Because x is 1, ');
+  await reply.pressSequentially('@zo');
+  await expect(aThread.locator('.jp-collab-mention-item')).toHaveText(['Zoe (guest) @Zoe']);
+  await reply.press('Enter');
+  await expect(reply).toHaveValue('Because x is 1, @Zoe ');
   await aThread.locator('.jp-collab-reply-send').click();
   await expect(gThread.locator('.jp-collab-message')).toHaveCount(2);
   await expect(toast(guest, 'mentioned you')).toBeVisible();
@@ -206,7 +216,10 @@ test('a commenter guest comments on a range and suggests a change: the highlight
   await compose.locator('.jp-collab-comment-input').fill('Print twice as much?');
   await compose.locator('.jp-collab-comment-suggestion').fill('print(x * 2)');
   await compose.locator('.jp-collab-comment-send').click();
-  await expect(gPanel.locator('.jp-collab-suggestion-new')).toHaveText('print(x * 2)');
+  // shown as an inline diff: only what changes is marked
+  await expect(gPanel.locator('.jp-collab-suggestion-diff')).toHaveText('print(x * 2)');
+  await expect(gPanel.locator('.jp-collab-suggestion-diff ins')).toHaveText(' * 2');
+  await expect(gPanel.locator('.jp-collab-suggestion-diff del')).toHaveCount(0);
 
   // 2. alice sees the highlight on exactly that text; typing above it does not move it off
   // CodeMirror may split one mark into several spans (syntax tokens): read them together
