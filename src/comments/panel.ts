@@ -141,7 +141,14 @@ export class CommentsPanel extends Widget {
       button.classList.toggle('jp-mod-active', filter === this._filter);
     }
     const unread = model?.unreadCount ?? 0;
-    this.title.label = unread > 0 ? `${unread}` : '';
+    // a badge on the side bar's icon (style/comments.css): a label would be written
+    // sideways next to it; the tab's tooltip says it in words
+    const badge = unread > 0 ? String(unread) : '';
+    if ((this.title.dataset.unread ?? '') !== badge) {
+      // keep the keys JupyterLab put there (`id`: the side bar finds its tab by it)
+      const { unread: _, ...others } = this.title.dataset;
+      this.title.dataset = badge ? { ...others, unread: badge } : others;
+    }
     this.title.caption = unread > 0 ? `Comments: ${unread} unread` : 'Comments';
     this._renderCompose(writer);
     const threads = model ? model.filtered(this._filter) : [];
@@ -399,7 +406,15 @@ export class CommentsPanel extends Widget {
       send.disabled = true;
       try {
         await model.reply(thread.id, text, this._mentionsIn(text, completer));
+        // the reply's event redrew the thread before this answer came, with the draft
+        // still in its box: empty whichever box holds it now
         this._drafts.delete(thread.id);
+        const box = this._nodes
+          .get(thread.id)
+          ?.node.querySelector<HTMLTextAreaElement>('.jp-collab-reply-input');
+        if (box && box.value.trim() === text) {
+          box.value = '';
+        }
       } catch (error) {
         refused('Your reply was not posted', error);
         send.disabled = false;

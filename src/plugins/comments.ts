@@ -98,6 +98,11 @@ export const commentsPlugin: JupyterFrontEndPlugin<ICollabComments> = {
     // names of the people seen in live documents (awareness), to show and @mention them
     const names = new Map<string, string>();
     const people = (): IPerson[] => {
+      // this person: their own awareness state may not carry the name others see
+      const me = user.identity;
+      if (me?.username && !names.has(me.username)) {
+        names.set(me.username, labelOf(me));
+      }
       for (const shared of models.keys()) {
         const states = provider.documentOf(shared)?.model.awareness.getStates();
         for (const state of states?.values() ?? []) {

@@ -16,9 +16,9 @@ import {
   notebook,
   openAs,
   putFile,
-  reloadLab,
   screenshots,
-  shareLink
+  shareLink,
+  waitForLab
 } from './helpers';
 
 /** The Comments panel of `page`, opened. */
@@ -110,14 +110,28 @@ test('an owner and a commenter guest comment on a cell, reply, mention each othe
   await expect(badge(guest, 0)).toHaveText(/1/);
   await screenshots(testInfo, '3-reopened', { alice, guest });
 
-  // 4. opening the notebook again brings first messages; the rest comes on request
-  await reloadLab(alice);
+  // 4. the guest replies while alice is away; opening the notebook again brings first
+  // messages, and the Comments tab counts the thread as unread until she reads it
+  const lab = alice.url();
+  await alice.goto('about:blank');
+  await gThread.locator('.jp-collab-reply-input').fill('Still prints 1 here');
+  await gThread.locator('.jp-collab-reply-send').click();
+  await expect(gThread.locator('.jp-collab-message')).toHaveCount(3);
+  await expect(gThread.locator('.jp-collab-reply-input')).toHaveValue('');
+  await alice.goto(lab);
+  await waitForLab(alice);
+  const tab = alice.locator('.jp-SideBar [data-id="jp-collab-comments"]');
+  await expect(tab).toHaveAttribute('data-unread', '1');
   const again = await commentsPanel(alice);
   const thread = again.locator('.jp-collab-thread');
+  await expect(thread).toHaveClass(/jp-mod-unread/);
   await expect(thread.locator('.jp-collab-message')).toHaveCount(1);
-  await thread.locator('.jp-collab-thread-more', { hasText: 'Show 1 more message' }).click();
-  await expect(thread.locator('.jp-collab-message')).toHaveCount(2);
+  await thread.locator('.jp-collab-thread-more', { hasText: 'Show 2 more messages' }).click();
+  await expect(thread.locator('.jp-collab-message')).toHaveCount(3);
   await expect(thread.locator('.jp-collab-message-body').nth(1)).toContainText('Because x is 1');
+  await expect(thread.locator('.jp-collab-message-body').nth(2)).toContainText('Still prints');
+  await expect(tab).not.toHaveAttribute('data-unread', /.*/);
+  await expect(thread).not.toHaveClass(/jp-mod-unread/);
 
   await alice.context().close();
   await guest.context().close();
