@@ -500,8 +500,13 @@ async def test_thread_views_are_the_threads_as_clients_receive_them(tmp_path):
     assert first["messages"][0]["deleted"] and first["messages"][0]["body"] == ""
     assert len(first["messages"]) == 1 and first["message_count"] == 2
     assert first["participants"] == ["bob", "ann"] and first["status"] == "resolved"
-    assert first["last_author"] == "ann" and first["mentioned"] == []
-    assert json.loads(views[1].json)["mentioned"] == ["bob", "ann"]
+    assert first["last_author"] == "ann" and first["resolved_by"] == "ann"
+    # what is null, false or empty is left out; a client reads it as such
+    assert not {"mentioned", "private", "detached", "suggestion"} & first.keys()
+    assert not {"mentions", "edited_at"} & first["messages"][0].keys()
+    second = json.loads(views[1].json)
+    assert second["mentioned"] == ["bob", "ann"] and second["private"] and second["detached"]
+    assert second["anchor"]["quote"] == "ü"
 
 
 async def test_a_version_7_database_gains_what_each_threads_messages_add_up_to(tmp_path):

@@ -75,10 +75,37 @@ def seen(peer: Peer) -> dict[str, dict[str, Any]]:
     threads: dict[str, dict[str, Any]] = {}
     for event in peer.events:
         if event["type"] == "comments":
-            threads = {t["id"]: t for t in event["threads"]}
+            threads = {t["id"]: complete(t) for t in event["threads"]}
         elif event["type"] == "comment":
             threads[event["thread"]["id"]] = event["thread"]
     return threads
+
+
+# what the snapshot leaves out (null, false, empty), as a client fills it in
+THREAD_DEFAULTS: dict[str, Any] = {
+    "private": False,
+    "resolved_by": None,
+    "resolved_at": None,
+    "detached": False,
+    "suggestion": None,
+    "suggestion_state": None,
+    "suggestion_decided_by": None,
+    "suggestion_decided_at": None,
+    "mentioned": [],
+    "last_author": None,
+    "last_at": None,
+}
+MESSAGE_DEFAULTS: dict[str, Any] = {
+    "mentions": [],
+    "edited_at": None,
+    "deleted": False,
+    "deleted_by": None,
+}
+
+
+def complete(thread: dict[str, Any]) -> dict[str, Any]:
+    messages = [{**MESSAGE_DEFAULTS, **m} for m in thread["messages"]]
+    return {**THREAD_DEFAULTS, **thread, "messages": messages}
 
 
 def bodies(thread: dict[str, Any]) -> list[str]:

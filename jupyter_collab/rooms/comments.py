@@ -94,13 +94,13 @@ NOTIFYING = frozenset({"comment.create", "comment.reply", "comment.edit"})
 
 def thread_json(thread: Thread, *, brief: bool = False) -> dict[str, Any]:
     """A thread as clients receive it (``docs/PROTOCOL.md``, Comments); ``brief``: with
-    its first message only, as in the snapshot a client gets on opening (the rest on
-    request: ``comment.get``). Both say how many messages there are, who wrote, who is
-    mentioned, and who wrote last and when, so a client can count and filter without
-    the bodies."""
+    its first message only and without null, false or empty fields, as in the snapshot a
+    client gets on opening (the rest on request: ``comment.get``). Both say how many
+    messages there are, who wrote, who is mentioned, and who wrote last and when, so a
+    client can count and filter without the bodies."""
     alive = [m for m in thread.messages if m.deleted_at is None]
     last = alive[-1] if alive else None
-    return {
+    whole = {
         "id": thread.thread_id,
         "anchor": thread.anchor,
         "author": thread.author,
@@ -121,6 +121,17 @@ def thread_json(thread: Thread, *, brief: bool = False) -> dict[str, Any]:
         "last_at": None if last is None else last.created_at,
         "messages": [message_json(m) for m in thread.messages[: 1 if brief else None]],
     }
+    if not brief:
+        return whole
+    # the snapshot leaves out what is null, false or empty (in the thread and its message,
+    # not in the anchor, which is the client's): a third fewer bytes for a client to
+    # parse on opening (bench/comments.py)
+    whole["messages"] = [_present(message_json(m)) for m in thread.messages[:1]]
+    return {"anchor": thread.anchor, **_present(whole)}
+
+
+def _present(fields: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in fields.items() if v is not None and v is not False and v != []}
 
 
 def message_json(message: Message) -> dict[str, Any]:

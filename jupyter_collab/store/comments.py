@@ -345,26 +345,26 @@ class CommentRepository:
 # A thread as the comment service's ``thread_json`` writes it; a deleted message shows
 # no body and no mentions.
 _VIEW_QUERY = """
-SELECT t.thread_id, t.author, t.private, json_object(
-    'id', t.thread_id, 'anchor', json(t.anchor), 'author', t.author,
-    'created_at', t.created_at, 'private', json(iif(t.private, 'true', 'false')),
+SELECT t.thread_id, t.author, t.private, json_set(json_patch('{}', json_object(
+    'id', t.thread_id, 'author', t.author,
+    'created_at', t.created_at, 'private', iif(t.private, json('true'), NULL),
     'status', t.status, 'resolved_by', t.resolved_by, 'resolved_at', t.resolved_at,
-    'detached', json(iif(t.detached, 'true', 'false')),
+    'detached', iif(t.detached, json('true'), NULL),
     'suggestion', t.suggestion, 'suggestion_state', t.suggestion_state,
     'suggestion_decided_by', t.suggestion_decided_by,
     'suggestion_decided_at', t.suggestion_decided_at,
     'message_count', t.summary -> '$.message_count',
-    'participants', t.summary -> '$.participants',
-    'mentioned', t.summary -> '$.mentioned',
+    'participants', nullif(t.summary -> '$.participants', '[]'),
+    'mentioned', nullif(t.summary -> '$.mentioned', '[]'),
     'last_author', t.summary ->> '$.last_author',
     'last_at', t.summary -> '$.last_at',
-    'messages', json_array(json_object(
+    'messages', json_array(json_patch('{}', json_object(
         'id', m.message_id, 'author', m.author,
         'body', iif(m.deleted_at IS NULL, m.body, ''),
-        'mentions', json(iif(m.deleted_at IS NULL, m.mentions, '[]')),
+        'mentions', iif(m.deleted_at IS NULL, json(nullif(m.mentions, '[]')), NULL),
         'created_at', m.created_at, 'edited_at', m.edited_at,
-        'deleted', json(iif(m.deleted_at IS NULL, 'false', 'true')),
-        'deleted_by', m.deleted_by)))
+        'deleted', iif(m.deleted_at IS NULL, NULL, json('true')),
+        'deleted_by', m.deleted_by))))), '$.anchor', json(t.anchor))
 FROM comment_threads t
 JOIN comment_messages m
     ON m.n = (SELECT MIN(n) FROM comment_messages WHERE thread_id = t.thread_id)

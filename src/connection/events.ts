@@ -333,7 +333,7 @@ export function parseEvent(text: string): ServerEvent | null {
       break;
     case 'comments':
       if (Array.isArray(value.threads) && value.threads.every(isThread)) {
-        return { type: 'comments', threads: value.threads as ICommentThread[] };
+        return { type: 'comments', threads: value.threads.map(withDefaults) };
       }
       break;
     case 'comment':
@@ -341,7 +341,7 @@ export function parseEvent(text: string): ServerEvent | null {
         return {
           type: 'comment',
           id: (value.id ?? null) as JSONValue,
-          thread: value.thread
+          thread: withDefaults(value.thread)
         };
       }
       break;
@@ -379,10 +379,10 @@ export function isThread(value: unknown): value is ICommentThread {
     typeof value.id === 'string' &&
     typeof value.author === 'string' &&
     typeof value.created_at === 'number' &&
-    typeof value.private === 'boolean' &&
+    isOptional(value.private, 'boolean') &&
     (value.status === 'open' || value.status === 'resolved') &&
-    typeof value.detached === 'boolean' &&
-    (value.suggestion === null || typeof value.suggestion === 'string') &&
+    isOptional(value.detached, 'boolean') &&
+    (isOptional(value.suggestion, 'string') || value.suggestion === null) &&
     (value.message_count === undefined || typeof value.message_count === 'number') &&
     isNames(value.participants) &&
     isNames(value.mentioned) &&
@@ -401,12 +401,40 @@ function isMessage(value: unknown): value is ICommentMessage {
     typeof value.id === 'string' &&
     typeof value.author === 'string' &&
     typeof value.body === 'string' &&
-    Array.isArray(value.mentions) &&
-    value.mentions.every(m => typeof m === 'string') &&
+    isNames(value.mentions) &&
     typeof value.created_at === 'number' &&
-    (value.edited_at === null || typeof value.edited_at === 'number') &&
-    typeof value.deleted === 'boolean'
+    (value.edited_at === null || isOptional(value.edited_at, 'number')) &&
+    isOptional(value.deleted, 'boolean')
   );
+}
+
+/** Absent, or of that type. */
+function isOptional(value: unknown, type: 'boolean' | 'number' | 'string'): boolean {
+  return value === undefined || typeof value === type;
+}
+
+/**
+ * A thread with every field the UI reads (the optional ones stay optional): the
+ * `comments` snapshot leaves out what is null, false or empty, a third fewer bytes to
+ * parse on opening (docs/PROTOCOL.md, Comments).
+ */
+function withDefaults(thread: ICommentThread): ICommentThread {
+  return {
+    ...thread,
+    private: thread.private ?? false,
+    resolved_by: thread.resolved_by ?? null,
+    resolved_at: thread.resolved_at ?? null,
+    detached: thread.detached ?? false,
+    suggestion: thread.suggestion ?? null,
+    suggestion_state: thread.suggestion_state ?? null,
+    messages: thread.messages.map(m => ({
+      ...m,
+      mentions: m.mentions ?? [],
+      edited_at: m.edited_at ?? null,
+      deleted: m.deleted ?? false,
+      deleted_by: m.deleted_by ?? null
+    }))
+  };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
