@@ -17,7 +17,7 @@ from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.utils import ensure_async
 from traitlets import Bool, Float, Int, List, TraitError, Unicode, default, validate
 
-from . import server_hooks
+from . import metrics, server_hooks
 from .access import AccessControl
 from .authorizer import CollabAuthorizer, visible_listing
 from .disk import ContentsFiles
@@ -271,6 +271,7 @@ class CollabApp(ExtensionApp):
             ),
         )
         self.access.on_change(self.registry.refresh_roles)
+        metrics.install(self.registry)  # jupyter_collab_* on the server's /metrics
         self.gate = Gate(self, govern=self.govern_rest_api)
         self.access.on_change(self.gate.access_changed)  # after the rooms: they say why
         # every wrapper of a jupyter_server part is in server_hooks.py

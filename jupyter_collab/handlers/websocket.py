@@ -24,6 +24,7 @@ from jupyter_server.base.websocket import WebSocketMixin
 from tornado.iostream import IOStream, StreamClosedError
 from tornado.websocket import WebSocketHandler, WebSocketProtocol, WebSocketProtocol13
 
+from .. import metrics
 from ..errors import CollabError, HandshakeTimeout, MessageTooLarge
 from ..protocol import CloseCode, StandardCloseCode
 from ..rooms import Channel, Client, Identity, Room
@@ -99,9 +100,10 @@ class _Protocol(WebSocketProtocol13):
         handler = self.handler
         if isinstance(handler, RoomWebSocketHandler):
             handler._stop_writes()
-        if code == StandardCloseCode.TOO_BIG:
+        if code == StandardCloseCode.TOO_BIG:  # tornado's own: the handler's close is not called
             code = MessageTooLarge.close_code
             reason = f"message larger than {self.limit} bytes (CollabApp.max_message_bytes)"
+            metrics.connection_closed(code)
         super().close(code, reason)
 
 
@@ -253,6 +255,7 @@ class RoomWebSocketHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
         if self._closing:
             return
         self._closing = True
+        metrics.connection_closed(code)
         if self.room is not None:
             self.room.leave(self)
         super().close(code, _fit_reason(reason))

@@ -1,0 +1,106 @@
+"""Prometheus metrics of the collaboration server, on jupyter_server's ``/metrics``.
+
+Every series is named ``jupyter_collab_*`` and none carries a person: labels are bounded
+(an update's origin, a refusal's close-code name). Counters are process-wide, as
+prometheus_client keeps them; the gauges (rooms, connections, people) are read from
+the live registries when Prometheus scrapes, so they never drift from what is open.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from prometheus_client import REGISTRY, Counter
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from .close_codes import CloseCode, StandardCloseCode
+from .rooms import hooks as h
+
+if TYPE_CHECKING:
+    from .rooms.registry import RoomRegistry
+
+UPDATES = Counter(
+    "jupyter_collab_updates",
+    "Yjs updates accepted into shared documents, by origin (client, disk, suggestion, ...).",
+    ["origin"],
+)
+UPDATE_BYTES_IN = Counter(
+    "jupyter_collab_update_bytes_in",
+    "Bytes of the Yjs updates accepted into shared documents.",
+)
+REFUSED = Counter(
+    "jupyter_collab_updates_refused",
+    "Messages refused on a room socket, by the close code's name (forbidden, too_large, ...).",
+    ["reason"],
+)
+CLOSED = Counter(
+    "jupyter_collab_connections_closed",
+    "Room connections the server closed, by the close code's name (bad_message, forbidden,"
+    " too_large, handshake_timeout, stale_epoch, going_away, ...).",
+    ["reason"],
+)
+SAVES = Counter(
+    "jupyter_collab_saves",
+    "Shared documents written back to their files.",
+)
+
+
+class _Live(Collector):
+    """The gauges, summed over every registry alive in this process."""
+
+    def __init__(self) -> None:
+        self.registries: weakref.WeakSet[RoomRegistry] = weakref.WeakSet()
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        rooms = connections = 0
+        people: set[str] = set()
+        for registry in list(self.registries):
+            for room in list(registry.rooms.values()):
+                rooms += 1
+                connections += len(room.clients)
+                people.update(c.identity.username for c in room.clients.values())
+        yield GaugeMetricFamily("jupyter_collab_rooms", "Shared documents open.", value=rooms)
+        yield GaugeMetricFamily(
+            "jupyter_collab_connections", "Websocket connections in rooms.", value=connections
+        )
+        yield GaugeMetricFamily(
+            "jupyter_collab_people", "Distinct people connected to any room.", value=len(people)
+        )
+
+
+_LIVE = _Live()
+REGISTRY.register(_LIVE)
+
+
+def install(registry: RoomRegistry) -> None:
+    """Count what ``registry``'s rooms do, and show its rooms in the gauges."""
+    _LIVE.registries.add(registry)
+    hooks = registry.hooks
+    hooks.update_accepted.subscribe(_accepted)
+    hooks.update_refused.subscribe(_refused)
+    hooks.saved.subscribe(_saved)
+
+
+def _accepted(event: h.UpdateAccepted) -> None:
+    UPDATES.labels(event.origin).inc()
+    UPDATE_BYTES_IN.inc(len(event.update))
+
+
+def _refused(event: h.UpdateRefused) -> None:
+    REFUSED.labels(event.error.close_code.name.lower()).inc()
+
+
+def _saved(event: h.Saved) -> None:
+    SAVES.inc()
+
+
+def connection_closed(code: int | None) -> None:
+    """The server closed a room connection with ``code`` (its name is the label)."""
+    for names in (CloseCode, StandardCloseCode):
+        if code is not None and code in names._value2member_map_:
+            CLOSED.labels(names(code).name.lower()).inc()
+            return
+    CLOSED.labels("other").inc()
