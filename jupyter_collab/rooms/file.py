@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 from .. import documents
@@ -104,6 +105,7 @@ class RoomFile:
         room.commit(SERVER_AUTHOR, "server")  # export may have fixed duplicate cell ids
         seq = self.history.last_seq(room.doc_id)
         self.history.seal(room.doc_id)  # updates accepted during the write start a new row
+        started = time.perf_counter()
         try:
             fingerprint = await self.files.write(room.path, room.kind, content)
         except Exception as exc:
@@ -115,7 +117,7 @@ class RoomFile:
         self.saved_seq, self.fingerprint = seq, fingerprint
         self.history.mark_saved(room.doc_id, seq, mtime=fingerprint, hash=None)
         room.broadcast_event(self.saved_event())
-        room.hooks.saved.emit(h.Saved(room, seq, fingerprint))
+        room.hooks.saved.emit(h.Saved(room, seq, fingerprint, time.perf_counter() - started))
         log.debug("room %s: saved %s at seq %d", room.doc_id, room.path, seq)
         return True
 

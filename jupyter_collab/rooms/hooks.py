@@ -150,6 +150,7 @@ class Saved:
     room: Room
     seq: int
     fingerprint: str | None
+    seconds: float = 0.0  # how long writing the file took
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from typing import Any
 
 from pycrdt import Array, Doc, TransactionEvent, merge_updates
 
-from .. import documents, trust
+from .. import documents, metrics, trust
 from ..colors import ColorBook
 from ..disk import Files
 from ..errors import CollabError, DocumentGone, PermissionDenied, ProtocolError, StaleEpoch
@@ -333,7 +333,9 @@ class Room:
             if relay:
                 channel = None if sender is None else sender.channel
                 others = [c for c in self.clients if c is not channel]
+                started = time.perf_counter()
                 self.relay.broadcast(self.doc_id, encode_sync_update(update), others)
+                metrics.FANOUT_SECONDS.observe(time.perf_counter() - started)
             self.hooks.update_accepted.emit(
                 h.UpdateAccepted(self, author, origin, update, sender, cells)
             )

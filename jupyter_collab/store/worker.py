@@ -26,6 +26,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import sqlite_utils
 
+from .. import metrics
 from ..errors import StoreError
 from .migrations import apply_migrations
 
@@ -346,8 +347,10 @@ class WriteQueue(Generic[W]):
             if not batch:
                 return
             self._inflight = batch
+        started = time.perf_counter()
         try:
             self._write(batch)
+            metrics.STORE_WRITE_SECONDS.observe(time.perf_counter() - started)
         except Exception as exc:
             self._written_or_failed(batch, exc)
         else:
