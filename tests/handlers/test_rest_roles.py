@@ -197,3 +197,14 @@ async def test_a_shared_user_who_is_not_a_guest_may_set_their_own_name(call):
     # change (this test provider allows no field: 400); never a refusal by role (403)
     code = await call("bob", "PATCH", "api", "me", body={"display_name": "Robert"})
     assert code != 403 and code < 500
+
+
+async def test_only_owners_read_the_servers_metrics(call, grant, jp_root_dir):
+    """/metrics tells how busy the server is (rooms, people, refusals): not on the list of
+    what a non-owner may reach, even one who edits a document."""
+    (jp_root_dir / "a.ipynb").write_text(json.dumps(NOTEBOOK))
+    await grant("a.ipynb", "user:bob", "editor")
+
+    assert await call("alice", "GET", "metrics") == 200
+    assert await call("bob", "GET", "metrics") == 403
+    assert await call("carol", "GET", "metrics") == 403
