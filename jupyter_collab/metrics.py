@@ -31,6 +31,10 @@ UPDATE_BYTES_IN = Counter(
     "jupyter_collab_update_bytes_in",
     "Bytes of the Yjs updates accepted into shared documents.",
 )
+UPDATE_BYTES_OUT = Counter(
+    "jupyter_collab_update_bytes_out",
+    "Bytes of Yjs update messages relayed to this process's connections (one per recipient).",
+)
 REFUSED = Counter(
     "jupyter_collab_updates_refused",
     "Messages refused on a room socket, by the close code's name (forbidden, too_large, ...).",

@@ -54,6 +54,9 @@ async def test_typing_moves_the_update_counters_and_the_gauges_count_what_is_ope
     await bob.wait_for(lambda: bob.sources() == ["x = 101234"], what="bob to get the typing")
     await collab.store.history.flush()
     during = await scrape(jp_fetch)
+    assert value(during, "jupyter_collab_update_bytes_out_total") > value(
+        before, "jupyter_collab_update_bytes_out_total"
+    )
     for histogram in ("jupyter_collab_fanout_seconds", "jupyter_collab_store_write_seconds"):
         assert value(during, f"{histogram}_count") > value(before, f"{histogram}_count")
         assert value(during, f"{histogram}_bucket", le="+Inf") == value(
@@ -62,12 +65,14 @@ async def test_typing_moves_the_update_counters_and_the_gauges_count_what_is_ope
     # the file is written back: a save, timed
     await room.save(force=True)
     during = await scrape(jp_fetch)
-    assert value(during, "jupyter_collab_saves_total") == value(
-        before, "jupyter_collab_saves_total"
-    ) + 1
-    assert value(during, "jupyter_collab_save_seconds_count") == value(
-        before, "jupyter_collab_save_seconds_count"
-    ) + 1
+    assert (
+        value(during, "jupyter_collab_saves_total")
+        == value(before, "jupyter_collab_saves_total") + 1
+    )
+    assert (
+        value(during, "jupyter_collab_save_seconds_count")
+        == value(before, "jupyter_collab_save_seconds_count") + 1
+    )
     assert value(during, "jupyter_collab_rooms") >= 1
     assert value(during, "jupyter_collab_connections") >= 2
     assert value(during, "jupyter_collab_people") >= 1
