@@ -62,17 +62,17 @@ async def test_typing_moves_the_update_counters_and_the_gauges_count_what_is_ope
         assert value(during, f"{histogram}_bucket", le="+Inf") == value(
             during, f"{histogram}_count"
         )
-    # the file is written back: a save, timed
+    # the file is written back: a save, timed (the debounced save of the typing may have
+    # come too)
     await room.save(force=True)
     during = await scrape(jp_fetch)
-    assert (
-        value(during, "jupyter_collab_saves_total")
-        == value(before, "jupyter_collab_saves_total") + 1
+    saves = value(during, "jupyter_collab_saves_total") - value(
+        before, "jupyter_collab_saves_total"
     )
-    assert (
-        value(during, "jupyter_collab_save_seconds_count")
-        == value(before, "jupyter_collab_save_seconds_count") + 1
+    timed = value(during, "jupyter_collab_save_seconds_count") - value(
+        before, "jupyter_collab_save_seconds_count"
     )
+    assert saves >= 1 and timed == saves
     assert value(during, "jupyter_collab_rooms") >= 1
     assert value(during, "jupyter_collab_connections") >= 2
     assert value(during, "jupyter_collab_people") >= 1
