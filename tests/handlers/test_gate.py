@@ -210,6 +210,8 @@ async def test_every_route_of_the_live_server_is_allowlisted_with_a_check_or_ref
             assert b"SECRET" not in body
     assert ("POST", "jupyterlab.handlers.build_handler.BuildHandler") in refused
     assert ("POST", "jupyterlab.handlers.extension_manager_handler.ExtensionHandler") in refused
+    # how busy the server is (rooms, people, refusals): owners only
+    assert ("GET", "jupyter_server.base.handlers.PrometheusMetricsHandler") in refused
     assert ("GET", "jupyter_server.nbconvert.handlers.NbconvertFileHandler") in checked
     assert ("GET", "jupyter_server.services.contents.handlers.ContentsHandler") in checked
     assert len(refused) > 60
