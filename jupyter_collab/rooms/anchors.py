@@ -150,8 +150,9 @@ def cover(anchor: dict[str, Any], text: Text, start: int, end: int) -> dict[str,
     else:
         cell_id = anchor.get("cell_id")
         own = cell_id if isinstance(cell_id, str) else None
-        first = _on_character(text, own, start, Assoc.AFTER)
-        last = _on_character(text, own, end - 1, Assoc.BEFORE)
+        update = text.doc.get_update()  # the document, encoded once for both ends
+        first = _on_character(text, update, own, start, Assoc.AFTER)
+        last = _on_character(text, update, own, end - 1, Assoc.BEFORE)
     return {
         **anchor,
         "start": base64.b64encode(first.encode()).decode(),
@@ -159,14 +160,17 @@ def cover(anchor: dict[str, Any], text: Text, start: int, end: int) -> dict[str,
     }
 
 
-def _on_character(text: Text, cell_id: str | None, index: int, assoc: Assoc) -> StickyIndex:
+def _on_character(
+    text: Text, update: bytes, cell_id: str | None, index: int, assoc: Assoc
+) -> StickyIndex:
     """A position on the character at ``index`` (code points) of ``text``: made on a
-    scratch copy of the document where that character is all that is left of the text,
-    so pycrdt's index is exact there (see the module's note on offsets); character ids
-    are the document's. ``Assoc.BEFORE`` sticks to the character (an end)."""
+    scratch copy of the document (``update``: its whole state) where that character is
+    all that is left of the text, so pycrdt's index is exact there (see the module's note
+    on offsets); character ids are the document's. ``Assoc.BEFORE`` sticks to the
+    character (an end)."""
     whole = str(text)
     scratch: Doc[Any] = Doc()
-    scratch.apply_update(text.doc.get_update())
+    scratch.apply_update(update)
     copy = _same_text(scratch, cell_id)
     lo, hi = len(whole[:index].encode()), len(whole[: index + 1].encode())
     with scratch.transaction():

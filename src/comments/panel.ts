@@ -404,18 +404,14 @@ export class CommentsPanel extends Widget {
         return;
       }
       send.disabled = true;
+      // the reply's own event redraws the thread before the answer comes: without its
+      // draft, the new reply box is empty
+      const draft = input.value;
+      this._drafts.delete(thread.id);
       try {
         await model.reply(thread.id, text, this._mentionsIn(text, completer));
-        // the reply's event redrew the thread before this answer came, with the draft
-        // still in its box: empty whichever box holds it now
-        this._drafts.delete(thread.id);
-        const box = this._nodes
-          .get(thread.id)
-          ?.node.querySelector<HTMLTextAreaElement>('.jp-collab-reply-input');
-        if (box && box.value.trim() === text) {
-          box.value = '';
-        }
       } catch (error) {
+        this._drafts.set(thread.id, draft); // kept for another try
         refused('Your reply was not posted', error);
         send.disabled = false;
       }
