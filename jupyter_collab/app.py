@@ -27,6 +27,7 @@ from .handlers.websocket import fanout_frames
 from .paths import canonical_path
 from .permissions import Role
 from .rooms import LocalRelay, RoomRegistry
+from .rooms.activity import ActivitySettings
 from .rooms.comments import CommentLimits
 from .store import Store
 
@@ -119,6 +120,48 @@ class CollabApp(ExtensionApp):
             "idle in the Collaborators panel. Default 60."
         ),
     )
+    metrics_enabled = Bool(
+        True,
+        config=True,
+        help=(
+            "Count the jupyter_collab_* Prometheus metrics (served on jupyter_server's own "
+            "/metrics, to owners). Off: none of this server's rooms are counted."
+        ),
+    )
+    activity_tracking = Bool(
+        True,
+        config=True,
+        help=(
+            "Count activity: edits, typing, concurrent edits (two people changing one cell "
+            "within seconds), per document and (see activity_per_person) per person, in "
+            "memory over the last 10 minutes. Off: no activity numbers anywhere and no "
+            "concurrent-edit metric; who ran which cell and presenting still work."
+        ),
+    )
+    activity_per_person = Bool(
+        True,
+        config=True,
+        help=(
+            "Keep activity numbers per person (edits per minute, typing speed, cells run "
+            "and their errors, active/idle/away), shown to the server's owners only: the "
+            "class dashboard and the Collaborators panel's sparklines. Off: only per-document "
+            "numbers are kept (people active, edits per minute, concurrent edits); who ran "
+            "which cell is still shown on the cell and kept in the history store."
+        ),
+    )
+    activity_interval_seconds = Float(
+        2.0, config=True, help="How often activity numbers are sent, when they changed."
+    )
+    activity_away_seconds = Float(
+        300.0,
+        config=True,
+        help="After how many seconds without an edit or a move someone is 'away' (not 'idle').",
+    )
+    activity_concurrent_window_seconds = Float(
+        5.0,
+        config=True,
+        help="Two people changing one cell this close together is a concurrent edit.",
+    )
     room_idle_timeout_seconds = Float(
         60.0,
         allow_none=True,
@@ -144,6 +187,23 @@ class CollabApp(ExtensionApp):
         help=(
             "Largest websocket message a client may send, in bytes. Default 32 MiB. "
             "A larger one closes that connection with code 4413."
+        ),
+    )
+    max_messages_per_second = Float(
+        200.0,
+        config=True,
+        help=(
+            "How many messages a second one room connection may send on average. Typing "
+            "sends a few dozen at most; a client past this (after message_burst) is closed "
+            "with code 4429, the room and the others carry on. Default 200."
+        ),
+    )
+    message_burst = Int(
+        2000,
+        config=True,
+        help=(
+            "How many messages one room connection may send at once before "
+            "max_messages_per_second applies (a reconnect, a paste of many cells). Default 2000."
         ),
     )
     handshake_timeout_seconds = Float(
@@ -269,9 +329,18 @@ class CollabApp(ExtensionApp):
             comment_limits=CommentLimits(
                 max_body_bytes=self.comment_max_body_bytes, max_threads=self.comment_max_threads
             ),
+            executions=self.store.executions,
+            activity=ActivitySettings(
+                tracking=self.activity_tracking,
+                per_person=self.activity_per_person,
+                interval_seconds=self.activity_interval_seconds,
+                away_seconds=self.activity_away_seconds,
+                concurrent_window_seconds=self.activity_concurrent_window_seconds,
+            ),
         )
         self.access.on_change(self.registry.refresh_roles)
-        metrics.install(self.registry)  # jupyter_collab_* on the server's /metrics
+        if self.metrics_enabled:
+            metrics.install(self.registry)  # jupyter_collab_* on the server's /metrics
         self.gate = Gate(self, govern=self.govern_rest_api)
         self.access.on_change(self.gate.access_changed)  # after the rooms: they say why
         # every wrapper of a jupyter_server part is in server_hooks.py

@@ -31,6 +31,14 @@ class MessageTooLarge(ProtocolError):
     http_status = 413
 
 
+class RateLimited(ProtocolError):
+    """A connection sent messages faster than ``CollabApp.max_messages_per_second``
+    allows (after its burst): a runaway client, closed before it starves the room."""
+
+    close_code = CloseCode.TOO_MANY
+    http_status = 429
+
+
 class HandshakeTimeout(ProtocolError):
     """The client never sent its sync step 1 within the handshake timeout."""
 

@@ -46,6 +46,20 @@ CLOSED = Counter(
     " too_large, handshake_timeout, stale_epoch, going_away, ...).",
     ["reason"],
 )
+CONCURRENT_EDITS = Counter(
+    "jupyter_collab_concurrent_edits",
+    "Concurrent edits: two people changing the same notebook cell within a few seconds"
+    " (one per episode; CollabApp.activity_concurrent_window_seconds).",
+)
+RATE_LIMITED = Counter(
+    "jupyter_collab_connections_rate_limited",
+    "Room connections closed for sending messages faster than CollabApp.max_messages_per_second.",
+)
+DROPPED = Counter(
+    "jupyter_collab_connections_dropped",
+    "Room connections that ended without a closing handshake (the network or the browser"
+    " went away), as opposed to closed by either side.",
+)
 SAVES = Counter(
     "jupyter_collab_saves",
     "Shared documents written back to their files.",

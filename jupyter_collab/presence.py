@@ -44,11 +44,16 @@ class PresenceFeed:
         self._current: dict[str, Entry] = {}
         self._subscribers: list[Subscriber] = []
         self._personal: dict[str, list[Subscriber]] = {}  # username -> its windows
+        self._owners: list[Subscriber] = []  # the server's owners' feeds (activity)
         self._timer: asyncio.TimerHandle | None = None
 
     @property
     def has_subscribers(self) -> bool:
         return bool(self._subscribers)
+
+    @property
+    def has_owners(self) -> bool:
+        return bool(self._owners)
 
     def subscribe(
         self,
@@ -56,25 +61,33 @@ class PresenceFeed:
         visible: Callable[[Entry], bool] | None,
         *,
         username: str | None = None,
+        owner: bool = False,
     ) -> Callable[[], None]:
         """Send ``subscriber`` a snapshot now and every change after, limited to the
         entries ``visible`` accepts (people in documents it may read); returns
         unsubscribe. ``visible`` is required: ``None`` (everyone, for owners) must be
-        said, not forgotten. ``username``: whose notices it also gets (``notify``)."""
+        said, not forgotten. ``username``: whose notices it also gets (``notify``).
+        ``owner``: the server's owner, who also gets ``activity`` (``to_owners``); the
+        snapshot says which (``"owner"``)."""
         if not self._subscribers:
             # nobody listened, so nothing kept the last state fresh
             self._current = self._compute()
         personal = subscriber
+        subscriber = _Stamped(subscriber, owner)
         if visible is not None:
             subscriber = _Filtered(subscriber, visible)
         self._subscribers.append(subscriber)
         if username is not None:
             self._personal.setdefault(username, []).append(personal)
+        if owner:
+            self._owners.append(personal)
         subscriber({"type": "snapshot", "people": list(self._current.values())})
 
         def unsubscribe() -> None:
             if subscriber in self._subscribers:
                 self._subscribers.remove(subscriber)
+            if personal in self._owners:
+                self._owners.remove(personal)
             mine = self._personal.get(username or "", [])
             if personal in mine:
                 mine.remove(personal)
@@ -91,6 +104,17 @@ class PresenceFeed:
         for subscriber in list(self._personal.get(username, ())):
             try:
                 subscriber({"type": "notice", **notice})
+                sent += 1
+            except Exception:
+                log.exception("presence: a subscriber failed")
+        return sent
+
+    def to_owners(self, message: dict[str, Any]) -> int:
+        """Send every owner's feed a message (``activity``); returns how many got it."""
+        sent = 0
+        for subscriber in list(self._owners):
+            try:
+                subscriber(message)
                 sent += 1
             except Exception:
                 log.exception("presence: a subscriber failed")
@@ -144,9 +168,23 @@ class PresenceFeed:
             self._timer = None
         self._subscribers.clear()
         self._personal.clear()
+        self._owners.clear()
 
     def _compute(self) -> dict[str, Entry]:
         return {entry["id"]: entry for entry in self._entries()}
+
+
+class _Stamped:
+    """A subscriber whose snapshots say whether it is an owner's (the class dashboard)."""
+
+    def __init__(self, subscriber: Subscriber, owner: bool) -> None:
+        self.subscriber = subscriber
+        self.owner = owner
+
+    def __call__(self, message: dict[str, Any]) -> None:
+        if message["type"] == "snapshot":
+            message = {**message, "owner": self.owner}
+        self.subscriber(message)
 
 
 class _Filtered:

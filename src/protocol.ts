@@ -27,6 +27,7 @@ export const CloseCode = {
   STALE_EPOCH: 4409,
   GONE: 4410,
   TOO_LARGE: 4413,
+  TOO_MANY: 4429,
   INTERNAL: 4500
 } as const;
 

@@ -58,6 +58,8 @@ def test_the_edge_uses_these_services_and_nothing_else():
         "access",
         "handshake_timeout_seconds",
         "max_message_bytes",
+        "max_messages_per_second",
+        "message_burst",
         "registry",
         "rest_guarded",
     ]

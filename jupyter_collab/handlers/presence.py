@@ -56,13 +56,14 @@ class PresenceWebSocketHandler(WebSocketMixin, WebSocketHandler, JupyterHandler)
         username = self.current_user.username
         access = self.collab.access
         visible = None
-        if not access.is_owner(username):
+        owner = access.is_owner(username)
+        if not owner:
             # people only learn who is in documents they may read themselves
             def visible(entry: dict[str, Any]) -> bool:
                 return access.role_now(username, entry["path"]) is not None
 
         self._unsubscribe = self.collab.registry.presence.subscribe(
-            self._send, visible, username=username
+            self._send, visible, username=username, owner=owner
         )
 
     def _send(self, message: dict[str, Any]) -> None:

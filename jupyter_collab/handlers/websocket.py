@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import struct
+import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +26,7 @@ from tornado.iostream import IOStream, StreamClosedError
 from tornado.websocket import WebSocketHandler, WebSocketProtocol, WebSocketProtocol13
 
 from .. import metrics
-from ..errors import CollabError, HandshakeTimeout, MessageTooLarge
+from ..errors import CollabError, HandshakeTimeout, MessageTooLarge, RateLimited
 from ..protocol import CloseCode, StandardCloseCode
 from ..rooms import Channel, Client, Identity, Room
 
@@ -123,6 +124,9 @@ class RoomWebSocketHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
         self.client: Client | None = None
         self._handshake_timer: asyncio.TimerHandle | None = None
         self._closing = False
+        # a token bucket of messages: message_burst at once, then the rate on average
+        self._tokens = float(collab.message_burst)
+        self._refilled = time.monotonic()
 
     @property
     def max_message_size(self) -> int:
@@ -194,6 +198,7 @@ class RoomWebSocketHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
             )
             return
         try:
+            self._take_token()
             self.room.receive(self, message)
         except CollabError as err:
             log.info(
@@ -209,7 +214,25 @@ class RoomWebSocketHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
             log.exception("room %s: unexpected error on a message", self.room.doc_id)
             self.close(CloseCode.INTERNAL, "internal error")
 
+    def _take_token(self) -> None:
+        """Raises RateLimited when this connection sent more than it may (its burst,
+        then ``max_messages_per_second``)."""
+        now = time.monotonic()
+        rate = self.collab.max_messages_per_second
+        self._tokens = min(
+            float(self.collab.message_burst), self._tokens + (now - self._refilled) * rate
+        )
+        self._refilled = now
+        if self._tokens < 1:
+            metrics.RATE_LIMITED.inc()
+            raise RateLimited(
+                f"more than {rate:g} messages a second (CollabApp.max_messages_per_second)"
+            )
+        self._tokens -= 1
+
     def on_close(self) -> None:
+        if not self._closing and self.close_code is None:
+            metrics.DROPPED.inc()  # no closing handshake: the network or the browser went away
         self._closing = True
         self._stop_writes()
         if self._handshake_timer is not None:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Protocol
 
 from ..permissions import Role
-from ..store import CommentRecords, HistoryLog, LockRecords
+from ..store import CommentRecords, ExecutionRecords, HistoryLog, LockRecords
 
-__all__ = ["Access", "Channel", "CommentRecords", "HistoryLog", "LockRecords"]
+__all__ = ["Access", "Channel", "CommentRecords", "ExecutionRecords", "HistoryLog", "LockRecords"]
 
 
 class Access(Protocol):

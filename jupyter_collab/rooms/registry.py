@@ -24,12 +24,13 @@ from ..presence import PresenceFeed
 from ..protocol import StandardCloseCode, encode_event
 from ..store import DocumentRecord
 from . import hooks as h
+from .activity import ActivityService, ActivitySettings
 from .comments import CommentLimits, CommentService
 from .file import FileService
 from .identity import Identity
 from .locking import CellLocks
 from .people import NameService
-from .ports import Access, Channel, CommentRecords, HistoryLog, LockRecords
+from .ports import Access, Channel, CommentRecords, ExecutionRecords, HistoryLog, LockRecords
 from .presence import PresenceService
 from .relay import LocalRelay, Relay
 from .room import Room
@@ -62,6 +63,9 @@ class RoomRegistry:
             made by other programs. ``None`` disables polling.
         comments: where comment threads are kept; ``None`` serves no comments.
         comment_limits: what one document's comments may hold.
+        executions: where runs of cells are kept; ``None`` keeps no runs and serves no
+            activity, runs or presenting.
+        activity: how activity is counted (``ActivitySettings``).
     """
 
     def __init__(
@@ -81,6 +85,8 @@ class RoomRegistry:
         presence_idle_seconds: float = 60.0,
         comments: CommentRecords | None = None,
         comment_limits: CommentLimits | None = None,
+        executions: ExecutionRecords | None = None,
+        activity: ActivitySettings | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.history = history
@@ -113,6 +119,21 @@ class RoomRegistry:
                 comments, access, comment_limits, notify=self.presence.notify
             )
             self.comments.install(self.hooks)
+        self.activity: ActivityService | None = None
+        if executions is not None:
+            settings = activity or ActivitySettings()
+            self.activity = ActivityService(
+                self.rooms,
+                self.presence,
+                executions,
+                tracking=settings.tracking,
+                per_person=settings.per_person,
+                interval_seconds=settings.interval_seconds,
+                away_seconds=settings.away_seconds,
+                window_seconds=settings.concurrent_window_seconds,
+                monotonic=clock,
+            )
+            self.activity.install(self.hooks)
         self.hooks.tick.subscribe(self._expire_links)
         self.hooks.tick.subscribe(self._evict_on_tick)
 

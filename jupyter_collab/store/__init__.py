@@ -1,6 +1,7 @@
-"""Durable state in one SQLite file (through sqlite-utils), as four repositories on one
+"""Durable state in one SQLite file (through sqlite-utils), as five repositories on one
 worker: ``history`` (documents and their authored updates), ``access`` (memberships and
-share links), ``locks`` (locked cells) and ``comments`` (comment threads by document).
+share links), ``locks`` (locked cells), ``comments`` (comment threads by document) and
+``executions`` (who ran which cell).
 
 ``SQLiteWorker`` owns the only connection and the only thread that touches it; every
 repository runs its sqlite calls there, so the event loop never blocks on disk and there
@@ -15,15 +16,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .access import AccessRepository
-from .api import AccessRecords, CommentRecords, HistoryLog, LockRecords
+from .api import AccessRecords, CommentRecords, ExecutionRecords, HistoryLog, LockRecords
 from .comments import CommentRepository
+from .executions import ExecutionRepository
 from .history import HistoryRepository
 from .locks import LockRepository
 from .records import (
     AuthorTotals,
     DocumentRecord,
+    Execution,
     History,
     Message,
+    RunStatus,
     SuggestionState,
     Thread,
     ThreadStatus,
@@ -38,12 +42,16 @@ __all__ = [
     "CommentRecords",
     "CommentRepository",
     "DocumentRecord",
+    "Execution",
+    "ExecutionRecords",
+    "ExecutionRepository",
     "History",
     "HistoryLog",
     "HistoryRepository",
     "LockRecords",
     "LockRepository",
     "Message",
+    "RunStatus",
     "SQLiteWorker",
     "Store",
     "SuggestionState",
@@ -57,6 +65,7 @@ if TYPE_CHECKING:  # mypy checks here that each repository satisfies its protoco
     _access: type[AccessRecords] = AccessRepository
     _locks: type[LockRecords] = LockRepository
     _comments: type[CommentRecords] = CommentRepository
+    _executions: type[ExecutionRecords] = ExecutionRepository
 
 
 class Store:
@@ -89,6 +98,7 @@ class Store:
         self.locks = LockRepository(self.worker, clock=clock)
         # kept by doc_id: they follow renames with the document, and need no follower
         self.comments = CommentRepository(self.worker, clock=clock)
+        self.executions = ExecutionRepository(self.worker)  # who ran which cell
         self.history = HistoryRepository(
             self.worker,
             write_interval_seconds=write_interval_seconds,

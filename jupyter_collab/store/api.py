@@ -14,8 +14,10 @@ from typing import Any, Protocol, runtime_checkable
 from ..permissions import LinkGuest, Membership, Role, ShareLink
 from .records import (
     DocumentRecord,
+    Execution,
     History,
     Message,
+    RunStatus,
     SuggestionState,
     Thread,
     ThreadStatus,
@@ -77,6 +79,21 @@ class LockRecords(Protocol):
     async def set_lock(self, doc_id: str, cell_id: str, *, locked: bool, by: str) -> None: ...
 
     async def locks(self, doc_id: str) -> set[str]: ...
+
+
+@runtime_checkable
+class ExecutionRecords(Protocol):
+    """Who ran which notebook cell (``executions.ExecutionRepository`` implements it)."""
+
+    async def started(self, doc_id: str, cell_id: str, author: str, at: float) -> int: ...
+
+    async def finished(
+        self, run_id: int, at: float, status: RunStatus, ename: str | None
+    ) -> None: ...
+
+    async def latest(self, doc_id: str) -> list[Execution]: ...
+
+    async def runs(self, doc_id: str) -> list[Execution]: ...
 
 
 @runtime_checkable

@@ -215,6 +215,26 @@ def _v8_thread_summaries(db: sqlite_utils.Database) -> None:
     db.execute(SUMMARY_SQL)
 
 
+def _v9_executions(db: sqlite_utils.Database) -> None:
+    # who ran which cell, and how it ended: shown on the cell to everyone ("run by Bob"),
+    # kept by doc_id like comments so it follows renames
+    db.execute(
+        """
+        CREATE TABLE executions (
+            n INTEGER PRIMARY KEY,       -- start order (a rowid VACUUM keeps)
+            doc_id TEXT NOT NULL REFERENCES documents(doc_id),
+            cell_id TEXT NOT NULL,
+            author TEXT NOT NULL,        -- a username
+            started_at REAL NOT NULL,
+            finished_at REAL,            -- NULL while running
+            status TEXT NOT NULL,        -- 'running' | 'ok' | 'error' | 'unknown'
+            ename TEXT                   -- the error's name, for 'error'
+        )
+        """
+    )
+    db.execute("CREATE INDEX executions_cell ON executions(doc_id, cell_id, n)")
+
+
 MIGRATIONS: list[tuple[int, Callable[[sqlite_utils.Database], None]]] = [
     (1, _v1_initial),
     (2, _v2_memberships),
@@ -224,6 +244,7 @@ MIGRATIONS: list[tuple[int, Callable[[sqlite_utils.Database], None]]] = [
     (6, _v6_comments),
     (7, _v7_last_path),
     (8, _v8_thread_summaries),
+    (9, _v9_executions),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 

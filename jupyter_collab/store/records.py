@@ -42,6 +42,24 @@ class AuthorTotals:
     last_time: float
 
 
+RunStatus = Literal["running", "ok", "error", "unknown"]
+
+
+@dataclass(frozen=True)
+class Execution:
+    """One run of a notebook cell: who started it, when, and how it ended (``unknown``:
+    the runner's connection closed before its JupyterLab said)."""
+
+    run_id: int
+    doc_id: str
+    cell_id: str
+    author: str  # a username
+    started_at: float
+    finished_at: float | None
+    status: RunStatus
+    ename: str | None = None
+
+
 ThreadStatus = Literal["open", "resolved"]
 SuggestionState = Literal["open", "accepted", "rejected"]
 

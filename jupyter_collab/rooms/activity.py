@@ -1,0 +1,440 @@
+"""Activity, runs and presenting, as a service of the room hook table.
+
+- **Activity.** Every client update is counted in the ``ActivityBook``
+  (``jupyter_collab/activity.py``): edits, characters typed (``updates.inserted_text``),
+  the cells it changed, and whether someone else changed one of them a moment before (a
+  concurrent edit). Every ``interval_seconds`` each room with people gets an ``activity``
+  event with its own numbers (nobody named), and the owners' presence feeds get every
+  person's and document's numbers (``PresenceFeed.to_owners``), each only when it changed.
+- **Runs.** A client's ``run`` event says its JupyterLab started or ended running a cell;
+  the server stamps who (the connection's identity, never the event's), keeps the latest
+  run of each cell, stores every run (``ExecutionRecords``) and tells the room, so every
+  cell shows "run by Bob". A run whose runner left before its end becomes ``unknown``.
+- **Presenting.** An owner of a document presents it (``present``); everyone in it hears
+  who (``presenting``) and follows in their JupyterLab. It ends when the presenter stops
+  or their connection closes.
+
+docs/PROTOCOL.md has the events; the class dashboard and the Collaborators panel read
+the owners' feed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .. import metrics
+from ..activity import ActivityBook
+from ..permissions import Role
+from ..presence import PresenceFeed
+from ..protocol import encode_event
+from ..store.records import RunStatus
+from . import hooks as h
+from .ports import ExecutionRecords
+from .updates import inserted_text
+
+if TYPE_CHECKING:
+    from .identity import Client
+    from .room import Room
+
+log = logging.getLogger(__name__)
+
+MAX_ENAME = 100
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ActivitySettings:
+    """How activity is counted (``CollabApp.activity_*``; see ``ActivityService``)."""
+
+    tracking: bool = True
+    per_person: bool = True
+    interval_seconds: float = 2.0
+    away_seconds: float = 300.0
+    concurrent_window_seconds: float = 5.0
+
+
+class ActivityService:
+    """Counts activity, keeps runs and who presents, for every room of a registry.
+
+    Args:
+        rooms: the registry's live rooms, by doc id.
+        feed: the presence feed (owners get the per-person numbers through it).
+        executions: where runs are stored.
+        tracking: count activity at all (off: no ``activity`` events, no per-person or
+            document numbers, no concurrent-edit counts; runs and presenting still work).
+        per_person: keep per-person numbers (``CollabApp.activity_per_person``).
+        interval_seconds: how often numbers are sent (when they changed).
+        away_seconds: without an edit or a move this long, a person is ``away``.
+        window_seconds: how close two people's changes of a cell are concurrent.
+        clock: wall-clock time, stamped on runs and sent to clients.
+        monotonic: the registry's clock (``Client.last_active`` is on it).
+    """
+
+    def __init__(
+        self,
+        rooms: Mapping[str, Room],
+        feed: PresenceFeed,
+        executions: ExecutionRecords,
+        *,
+        tracking: bool = True,
+        per_person: bool = True,
+        interval_seconds: float = 2.0,
+        away_seconds: float = 300.0,
+        window_seconds: float = 5.0,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.rooms = rooms
+        self.feed = feed
+        self.executions = executions
+        self.tracking = tracking
+        self.book = ActivityBook(per_person=per_person, window_seconds=window_seconds)
+        self.interval_seconds = interval_seconds
+        self.away_seconds = away_seconds
+        self._clock = clock
+        self._monotonic = monotonic
+        self._last_push = 0.0
+        self._sent_rooms: dict[str, dict[str, Any]] = {}  # doc id: the last activity event
+        self._sent_owners: dict[str, Any] | None = None
+        self._users: dict[str, dict[str, Any]] = {}  # username: identity, as last seen
+        self._runs: dict[str, dict[str, dict[str, Any]]] = {}  # doc id: cell: latest run
+        self._run_ids: dict[tuple[str, str], asyncio.Future[int]] = {}  # (doc, cell): row
+        self._runs_loading: dict[str, asyncio.Future[None]] = {}
+        self._presenting: dict[str, dict[str, Any]] = {}  # doc id: presenter
+        self._tasks: set[asyncio.Future[Any]] = set()
+
+    def install(self, hooks: h.RoomHooks) -> None:
+        if self.tracking:
+            hooks.want_cells()  # concurrent edits are counted per cell
+            hooks.update_accepted.subscribe(self._update_accepted)
+            hooks.tick.subscribe(self._tick)
+        hooks.joined.subscribe(self._joined)
+        hooks.synced.subscribe(self._synced)
+        hooks.left.subscribe(self._left)
+        hooks.closed.subscribe(self._closed)
+        hooks.handle("run", self._run)
+        hooks.handle("present", self._present)
+
+    # -- activity ---------------------------------------------------------------------
+
+    def _update_accepted(self, event: h.UpdateAccepted) -> None:
+        if event.origin != "client" or event.client is None:
+            return
+        began = self.book.edited(
+            event.room.doc_id,
+            event.author,
+            self._clock(),
+            chars=inserted_text(event.update),
+            cells=event.cells,
+        )
+        if began:
+            metrics.CONCURRENT_EDITS.inc(len(began))
+
+    async def _tick(self, event: h.Tick) -> None:
+        if event.now - self._last_push < self.interval_seconds:
+            return
+        self._last_push = event.now
+        now = self._clock()
+        for room in list(self.rooms.values()):
+            if room.clients:
+                self._push_room(room, now)
+        if self.book.per_person and self.feed.has_owners:
+            self._push_owners(now)
+        connected = {
+            (c.identity.username, room.doc_id)
+            for room in self.rooms.values()
+            for c in room.clients.values()
+        }
+        self.book.prune(now, connected)
+
+    def room_event(self, room: Room, now: float) -> dict[str, Any]:
+        """The ``activity`` event of one room: its own numbers, nobody named."""
+        row = self.book.document_row(room.doc_id, now)
+        return {
+            "type": "activity",
+            "people_active": self._people_active(room),
+            "edits_per_min": row["edits_per_min"],
+            "concurrent": row["concurrent"],
+        }
+
+    def _push_room(self, room: Room, now: float) -> None:
+        message = self.room_event(room, now)
+        if self._sent_rooms.get(room.doc_id) != message:
+            self._sent_rooms[room.doc_id] = message
+            room.broadcast_event(message)
+
+    def owners_message(self, now: float) -> dict[str, Any]:
+        """The feed's ``activity`` message: every person and document (owners only)."""
+        people = []
+        documents = []
+        counted: dict[str, list[str]] = {}  # doc id: who has numbers there
+        for username, doc_id in self.book.people:
+            counted.setdefault(doc_id, []).append(username)
+        for room in list(self.rooms.values()):
+            places: dict[str, list[Client]] = {}
+            for client in room.clients.values():
+                places.setdefault(client.identity.username, []).append(client)
+            for username in counted.get(room.doc_id, ()):
+                places.setdefault(username, [])  # left, but worked here lately
+            for username, clients in places.items():
+                person = self.book.people.get((username, room.doc_id))
+                if person is None:
+                    continue  # connected, but no numbers yet: the presence feed has them
+                people.append(self._person_row(room, username, clients, person, now))
+            row = self.book.document_row(room.doc_id, now)
+            documents.append(
+                {
+                    "path": room.path,
+                    "type": room.kind,
+                    "people_active": self._people_active(room),
+                    "edits_per_min": row["edits_per_min"],
+                    "spark": row["spark"],
+                    "concurrent": {k: row["concurrent"][k] for k in ("count", "per_min")},
+                }
+            )
+        return {"type": "activity", "now": now, "people": people, "documents": documents}
+
+    def _person_row(
+        self, room: Room, username: str, clients: list[Client], person: Any, now: float
+    ) -> dict[str, Any]:
+        mono = self._monotonic()
+        latest = max(clients, key=lambda c: c.last_active, default=None)
+        if latest is None:
+            state, last_active = "away", person.last_seen
+        else:
+            quiet = mono - latest.last_active
+            last_active = max(now - quiet, person.last_seen)
+            state = (
+                "active"
+                if quiet < room.idle_after_seconds
+                else "idle"
+                if quiet < self.away_seconds
+                else "away"
+            )
+        cell = latest.cell if latest is not None else None
+        return {
+            **self.book.person_row(person, now),
+            "user": self._users.get(username, {"username": username}),
+            "path": room.path,
+            "type": room.kind,
+            "cell": cell,
+            "cell_index": (
+                None if cell is None or room.cells is None else room.cells.index_of(cell)
+            ),
+            "state": state,
+            "last_active": round(last_active, 1),
+        }
+
+    def _push_owners(self, now: float) -> None:
+        message = self.owners_message(now)
+        unchanged = {**message, "now": None}
+        if unchanged != self._sent_owners:
+            self._sent_owners = unchanged
+            self.feed.to_owners(message)
+
+    def _people_active(self, room: Room) -> int:
+        mono = self._monotonic()
+        return len(
+            {
+                c.identity.username
+                for c in room.clients.values()
+                if mono - c.last_active < room.idle_after_seconds
+            }
+        )
+
+    # -- joining and leaving ----------------------------------------------------------
+
+    def _joined(self, event: h.Joined) -> None:
+        self._users[event.client.identity.username] = event.client.identity.to_awareness()
+        if event.room.kind == "notebook" and event.room.doc_id not in self._runs_loading:
+            self._runs_loading[event.room.doc_id] = self._spawn(self._load_runs(event.room))
+
+    def _synced(self, event: h.Synced) -> None:
+        room, client = event.room, event.client
+        loading = self._runs_loading.get(room.doc_id)
+        if loading is not None and not loading.done():
+            loading.add_done_callback(lambda _: self._send_runs(room, client))
+        else:
+            self._send_runs(room, client)
+        presenter = self._presenting.get(room.doc_id)
+        if presenter is not None:
+            client.channel.send(encode_event(_presenting_event(presenter)))
+        sent = self._sent_rooms.get(room.doc_id)
+        if sent is not None:
+            client.channel.send(encode_event(sent))
+
+    def _left(self, event: h.Left) -> None:
+        room, client = event.room, event.client
+        presenter = self._presenting.get(room.doc_id)
+        if presenter is not None and presenter["number"] == client.number:
+            del self._presenting[room.doc_id]
+            room.broadcast_event({"type": "presenting", "by": None})
+        username = client.identity.username
+        if any(c.identity.username == username for c in room.clients.values()):
+            return  # their other window may still say how the run ended
+        for cell, run in list(self._runs.get(room.doc_id, {}).items()):
+            if run["status"] == "running" and run["by"]["username"] == username:
+                self._end_run(room, cell, run, "unknown", None)
+
+    def _closed(self, event: h.Closed) -> None:
+        doc_id = event.room.doc_id
+        self.book.forget_document(doc_id)
+        self._sent_rooms.pop(doc_id, None)
+        self._runs.pop(doc_id, None)
+        self._runs_loading.pop(doc_id, None)
+        self._presenting.pop(doc_id, None)
+
+    # -- runs -------------------------------------------------------------------------
+
+    async def _load_runs(self, room: Room) -> None:
+        try:
+            stored = await self.executions.latest(room.doc_id)
+        except Exception:
+            log.exception("room %s: reading its runs failed", room.doc_id)
+            return
+        runs = self._runs.setdefault(room.doc_id, {})
+        for run in stored:
+            if run.cell_id in runs:
+                continue  # a run that started while they were read is newer
+            status = run.status if run.status != "running" else "unknown"  # before a restart
+            runs[run.cell_id] = {
+                "cell": run.cell_id,
+                "by": self._users.get(run.author, {"username": run.author}),
+                "started": run.started_at,
+                "finished": run.finished_at,
+                "status": status,
+                "ename": run.ename,
+            }
+
+    def _send_runs(self, room: Room, client: Client) -> None:
+        runs = self._runs.get(room.doc_id)
+        if runs and not room.closed and client.channel in room.clients:
+            client.channel.send(encode_event({"type": "runs", "runs": list(runs.values())}))
+
+    def _run(self, event: h.EventReceived) -> None:
+        room, client, request = event.room, event.client, event.event
+        request_id = request.get("id")
+        cell, phase = request.get("cell"), request.get("phase")
+        if room.kind != "notebook" or room.cells is None:
+            room.send_error(client, request_id, "run: only notebook cells are run")
+            return
+        if not client.may_run:
+            room.send_error(client, request_id, "run: you may not run code in this notebook")
+            return
+        if not isinstance(cell, str) or room.cells.index_of(cell) is None:
+            room.send_error(client, request_id, "run: no such cell in this notebook")
+            return
+        runs = self._runs.setdefault(room.doc_id, {})
+        if phase == "start":
+            self._start_run(room, client, cell, runs)
+            return
+        status, ename = request.get("status"), request.get("ename")
+        if phase != "end" or status not in ("ok", "error"):
+            room.send_error(client, request_id, "run: phase is start or end; status ok or error")
+            return
+        if ename is not None and (not isinstance(ename, str) or not 0 < len(ename) <= MAX_ENAME):
+            room.send_error(client, request_id, f"run: ename is 1 to {MAX_ENAME} characters")
+            return
+        run = runs.get(cell)
+        username = client.identity.username
+        if run is None or run["status"] != "running" or run["by"]["username"] != username:
+            room.send_error(client, request_id, "run: you are not running that cell")
+            return
+        self._end_run(room, cell, run, status, ename if status == "error" else None)
+        if self.tracking:
+            self.book.ran(
+                room.doc_id, username, self._clock(), cell=cell, ok=status == "ok", ename=ename
+            )
+
+    def _start_run(self, room: Room, client: Client, cell: str, runs: dict[str, Any]) -> None:
+        earlier = runs.get(cell)
+        if earlier is not None and earlier["status"] == "running":
+            self._end_run(room, cell, earlier, "unknown", None)  # run again before its end
+        now = self._clock()
+        identity = client.identity.to_awareness()
+        run = runs[cell] = {
+            "cell": cell,
+            "by": identity,
+            "started": now,
+            "finished": None,
+            "status": "running",
+            "ename": None,
+        }
+        self._users[identity["username"]] = identity
+        key = (room.doc_id, cell)
+        self._run_ids[key] = self._spawn(
+            self.executions.started(room.doc_id, cell, identity["username"], now)
+        )
+        room.broadcast_event({"type": "run", **run})
+
+    def _end_run(
+        self, room: Room, cell: str, run: dict[str, Any], status: RunStatus, ename: str | None
+    ) -> None:
+        now = self._clock()
+        run.update(finished=now, status=status, ename=ename)
+        room.broadcast_event({"type": "run", **run})
+        started = self._run_ids.pop((room.doc_id, cell), None)
+        if started is not None:
+            self._spawn(self._store_end(started, now, status, ename))
+
+    async def _store_end(
+        self, started: asyncio.Future[int], now: float, status: RunStatus, ename: str | None
+    ) -> None:
+        await self.executions.finished(await started, now, status, ename)
+
+    # -- presenting -------------------------------------------------------------------
+
+    def _present(self, event: h.EventReceived) -> None:
+        room, client, request = event.room, event.client, event.event
+        on, hold = request.get("on"), request.get("hold", False)
+        if client.role < Role.OWNER:
+            room.send_error(
+                client, request.get("id"), "present: only an owner of this document presents it"
+            )
+            return
+        if not isinstance(on, bool) or not isinstance(hold, bool):
+            room.send_error(client, request.get("id"), "present: on and hold are true or false")
+            return
+        if not on:
+            if self._presenting.pop(room.doc_id, None) is not None:
+                room.broadcast_event({"type": "presenting", "by": None})
+            return
+        presenter = self._presenting[room.doc_id] = {
+            "number": client.number,
+            "by": client.identity.to_awareness(),
+            "client_id": min(client.awareness_ids) if client.awareness_ids else None,
+            "hold": hold,
+        }
+        room.broadcast_event(_presenting_event(presenter))
+
+    # -- tasks ------------------------------------------------------------------------
+
+    def _spawn(self, work: Coroutine[Any, Any, T]) -> asyncio.Future[T]:
+        task: asyncio.Future[T] = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+        return task
+
+    def _done(self, task: asyncio.Future[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("activity: storing a run failed: %s", task.exception())
+
+    async def drain(self) -> None:
+        """Wait for every stored run (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+def _presenting_event(presenter: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "presenting",
+        "by": presenter["by"],
+        "client_id": presenter["client_id"],
+        "hold": presenter["hold"],
+    }
