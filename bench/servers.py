@@ -160,6 +160,8 @@ class Server:
     log_path: Path | None = None
     starts: int = 0
     idle_wait: float = 0.0
+    extra_args: list[str] = field(default_factory=list)  # more command-line settings
+    python_path: list[str] = field(default_factory=list)  # folders the server imports from
 
     @property
     def pid(self) -> int:
@@ -198,7 +200,7 @@ class Server:
                 f"--SQLiteYStore.db_path={self.state / 'ystore.db'}",
                 f"--YDocExtension.session_store_path={self.state / 'collaboration_sessions.json'}",
             ]
-        return cmd
+        return cmd + self.extra_args
 
     def store_paths(self) -> list[Path]:
         base = self.state / ("history.sqlite" if self.side == OURS else "ystore.db")
@@ -230,8 +232,11 @@ class Server:
             PYTHONUNBUFFERED="1",
         )
         env.pop("VIRTUAL_ENV", None)
+        paths = list(self.python_path)
         if self.side == OURS and OURS_SRC is not None:
-            env["PYTHONPATH"] = str(OURS_SRC)
+            paths.insert(0, str(OURS_SRC))
+        if paths:
+            env["PYTHONPATH"] = os.pathsep.join(paths)
         with open(self.log_path, "wb") as out:
             self.proc = subprocess.Popen(
                 self.command(),
@@ -306,6 +311,11 @@ class Server:
     def cpu_seconds(self) -> float:
         times = psutil.Process(self.pid).cpu_times()
         return float(times.user + times.system)
+
+    def cpu_split(self) -> tuple[float, float]:
+        """(user, system) CPU seconds of the server process."""
+        times = psutil.Process(self.pid).cpu_times()
+        return float(times.user), float(times.system)
 
     def rss_bytes(self) -> int:
         return int(psutil.Process(self.pid).memory_info().rss)

@@ -23,7 +23,7 @@ from typing import Any
 
 BUCKET_SECONDS = 10
 WINDOW_BUCKETS = 60  # 10 minutes
-SPARK_BUCKETS = 3  # one sparkline value per 30 s
+SPARK_BUCKETS = 3  # one sparkline value per 30 s (``spark`` adds three at a time)
 PASTE_CHARS = 50  # an update inserting more is a paste: an edit, not typing
 
 
@@ -46,10 +46,12 @@ class Ring:
         return list(self.counts)
 
     def last_minute(self, now: float) -> int:
-        return sum(self.values(now)[-60 // BUCKET_SECONDS :])
+        self._advance(int(now // BUCKET_SECONDS))
+        return sum(self.counts[-60 // BUCKET_SECONDS :])
 
     def total(self, now: float) -> int:
-        return sum(self.values(now))
+        self._advance(int(now // BUCKET_SECONDS))
+        return sum(self.counts)
 
     def _advance(self, bucket: int) -> None:
         gap = bucket - self.last
@@ -65,8 +67,9 @@ class Ring:
 
 def spark(ring: Ring, now: float) -> list[int]:
     """The ring's 10 minutes as 20 values, 30 s each, oldest first."""
-    values = ring.values(now)
-    return [sum(values[i : i + SPARK_BUCKETS]) for i in range(0, len(values), SPARK_BUCKETS)]
+    ring._advance(int(now // BUCKET_SECONDS))
+    c = ring.counts
+    return [c[i] + c[i + 1] + c[i + 2] for i in range(0, len(c), SPARK_BUCKETS)]
 
 
 @dataclass
@@ -82,6 +85,8 @@ class PersonActivity:
     runs_error: int = 0
     last_error: dict[str, Any] | None = None  # {"name", "cell", "at"} of the latest run
     last_seen: float = 0.0  # the last edit or run (wall clock)
+    version: int = 0  # bumped by every count: a row is made again only when it changed
+    row: tuple[tuple[int, int], dict[str, Any]] | None = None  # (version, bucket), row
 
 
 @dataclass
@@ -117,6 +122,7 @@ class ActivityBook:
         document.edits.add(now)
         person = self._person(username, doc_id)
         if person is not None:
+            person.version += 1
             person.edits.add(now)
             if 0 < chars <= PASTE_CHARS:
                 person.typed.add(now, chars)
@@ -137,6 +143,7 @@ class ActivityBook:
         if person is None:
             return
         person.last_seen = now
+        person.version += 1
         if ok:
             person.runs_ok += 1
             person.last_error = None  # their latest run worked: not stuck on an error
@@ -160,8 +167,12 @@ class ActivityBook:
 
     def person_row(self, person: PersonActivity, now: float) -> dict[str, Any]:
         """What the owners' feed says of one person in one document (without place and
-        state, which the rooms know)."""
-        return {
+        state, which the rooms know). Made again only when the person's counts or the
+        current bucket changed: the owners' feed asks for every row every 2 s."""
+        key = (person.version, int(now // BUCKET_SECONDS))
+        if person.row is not None and person.row[0] == key:
+            return person.row[1]
+        row = {
             "username": person.username,
             "edits_per_min": person.edits.last_minute(now),
             "typing_cpm": person.typed.total(now),
@@ -170,6 +181,8 @@ class ActivityBook:
             "runs": {"ok": person.runs_ok, "error": person.runs_error},
             "last_error": person.last_error,
         }
+        person.row = (key, row)
+        return row
 
     def document_row(self, doc_id: str, now: float) -> dict[str, Any]:
         """A document's own numbers: its edits and concurrent edits (no person named)."""

@@ -2,10 +2,11 @@
 
 - **Activity.** Every client update is counted in the ``ActivityBook``
   (``jupyter_collab/activity.py``): edits, characters typed (``updates.inserted_text``),
-  the cells it changed, and whether someone else changed one of them a moment before (a
-  concurrent edit). Every ``interval_seconds`` each room with people gets an ``activity``
-  event with its own numbers (nobody named), and the owners' presence feeds get every
-  person's and document's numbers (``PresenceFeed.to_owners``), each only when it changed.
+  the cell it changed (the sender's cell), and whether someone else changed that cell a
+  moment before (a concurrent edit). Every ``interval_seconds`` each room with people
+  gets an ``activity`` event with its own numbers (nobody named), and the owners'
+  presence feeds get every person's and document's numbers (``PresenceFeed.to_owners``),
+  each only when it changed.
 - **Runs.** A client's ``run`` event says its JupyterLab started or ended running a cell;
   the server stamps who (the connection's identity, never the event's), keeps the latest
   run of each cell, stores every run (``ExecutionRecords``) and tells the room, so every
@@ -110,7 +111,6 @@ class ActivityService:
 
     def install(self, hooks: h.RoomHooks) -> None:
         if self.tracking:
-            hooks.want_cells()  # concurrent edits are counted per cell
             hooks.update_accepted.subscribe(self._update_accepted)
             hooks.tick.subscribe(self._tick)
         hooks.joined.subscribe(self._joined)
@@ -125,12 +125,17 @@ class ActivityService:
     def _update_accepted(self, event: h.UpdateAccepted) -> None:
         if event.origin != "client" or event.client is None:
             return
+        # The cell an edit is counted in is the one its sender is in (their awareness
+        # ``cell``, where JupyterLab types), unless a service already asked the room for
+        # the cells each update touched: finding those takes a deep observer, ~25 µs a
+        # keystroke, which alone was 5 % of the server's CPU per update (decision 9).
+        cell = event.client.cell
         began = self.book.edited(
             event.room.doc_id,
             event.author,
             self._clock(),
             chars=inserted_text(event.update),
-            cells=event.cells,
+            cells=event.cells or ((cell,) if cell is not None else ()),
         )
         if began:
             metrics.CONCURRENT_EDITS.inc(len(began))
@@ -164,7 +169,7 @@ class ActivityService:
 
     def _push_room(self, room: Room, now: float) -> None:
         message = self.room_event(room, now)
-        if self._sent_rooms.get(room.doc_id) != message:
+        if _worth_sending(self._sent_rooms.get(room.doc_id), message):
             self._sent_rooms[room.doc_id] = message
             room.broadcast_event(message)
 
@@ -429,6 +434,22 @@ class ActivityService:
         """Wait for every stored run (tests, shutdown)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+def _worth_sending(before: dict[str, Any] | None, after: dict[str, Any]) -> bool:
+    """Whether a room's ``activity`` event says something new: people became active or
+    idle, a concurrent edit happened, or the edit rate moved by more than a tenth (or to
+    or from zero). While people type, the rate wobbles every 2 s; telling every client of
+    every room each wobble cost more than counting the edits (bench/activity.py)."""
+    if before is None:
+        return True
+    if (before["people_active"], before["concurrent"]) != (
+        after["people_active"],
+        after["concurrent"],
+    ):
+        return True
+    old, new = int(before["edits_per_min"]), int(after["edits_per_min"])
+    return (old == 0) != (new == 0) or abs(new - old) > max(2, old / 10)
 
 
 def _presenting_event(presenter: dict[str, Any]) -> dict[str, Any]:

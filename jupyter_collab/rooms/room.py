@@ -334,10 +334,14 @@ class Room:
                 channel = None if sender is None else sender.channel
                 others = [c for c in self.clients if c is not channel]
                 message = encode_sync_update(update)
-                started = time.perf_counter()
-                self.relay.broadcast(self.doc_id, message, others)
-                metrics.FANOUT_SECONDS.observe(time.perf_counter() - started)
-                metrics.UPDATE_BYTES_OUT.inc(len(message) * len(others))
+                if metrics.PER_UPDATE.enabled:
+                    started = time.perf_counter()
+                    self.relay.broadcast(self.doc_id, message, others)
+                    metrics.PER_UPDATE.fanout(
+                        time.perf_counter() - started, len(message) * len(others)
+                    )
+                else:
+                    self.relay.broadcast(self.doc_id, message, others)
             self.hooks.update_accepted.emit(
                 h.UpdateAccepted(self, author, origin, update, sender, cells)
             )

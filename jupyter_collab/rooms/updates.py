@@ -77,9 +77,13 @@ _XML_ELEMENT, _XML_HOOK = 3, 5  # type refs that carry a name
 
 def inserted_text(update: bytes) -> int:
     """How many characters (code points) of text ``update``'s structs insert: what the
-    activity service counts as typed. Reads the structs without applying them (~6 µs for
-    a keystroke) and stops at the first content it does not need to read (a cell's
-    metadata, outputs): what came before is counted. A malformed update counts 0."""
+    activity service counts as typed. A keystroke takes a fast path (~1 µs); anything else
+    is read struct by struct without applying it (~6 µs for a small update), up to the
+    first content it does not need to read (a cell's metadata, outputs): what came before
+    is counted. A malformed update counts 0."""
+    quick = _one_string(update)
+    if quick is not None:
+        return quick
     reader = Reader(update)
     total = 0
     try:
@@ -128,3 +132,38 @@ def inserted_text(update: bytes) -> int:
     except (ProtocolError, IndexError):
         return total
     return total
+
+
+def _one_string(update: bytes) -> int | None:
+    """``inserted_text`` of a keystroke, the update typing sends hundreds of times a
+    minute: one client, one string item after a known left neighbour, every number below
+    128 but the clocks. ``None`` for anything else (the general reader takes it), in
+    ~1 µs instead of ~6."""
+    n = len(update)
+    if n < 8 or update[0] != 1 or update[1] != 1:
+        return None
+    pos = 2
+    for _ in range(2):  # client and clock: any size
+        while pos < n and update[pos] & 0x80:
+            pos += 1
+        pos += 1
+    if pos >= n:
+        return None
+    info = update[pos]
+    if info & 0x1F != _STRING or not info & 0x80 or info & 0x20:
+        return None
+    pos += 1
+    for _ in range(4 if info & 0x40 else 2):  # the origins' client and clock
+        while pos < n and update[pos] & 0x80:
+            pos += 1
+        pos += 1
+    if pos >= n or update[pos] & 0x80:
+        return None
+    length = update[pos]
+    end = pos + 1 + length
+    if end + 1 != n or update[end] != 0:  # the string, then an empty delete set
+        return None
+    try:
+        return len(update[pos + 1 : end].decode("utf-8"))
+    except UnicodeDecodeError:
+        return 0

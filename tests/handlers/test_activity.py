@@ -167,9 +167,13 @@ async def test_two_people_in_one_cell_count_one_concurrent_edit(as_user, jp_root
     alice = await as_user("alice").client(room)
     bob = await as_user("bob").client(room)
 
+    # an edit counts in the cell its sender is in (their awareness), as JupyterLab types
+    alice.set_awareness({"cell": "c1"})
+    bob.set_awareness({"cell": "c1"})
     await type_in(alice, 0, "12", seen_by=bob)
     await type_in(bob, 0, "34", seen_by=alice)
     await type_in(alice, 0, "5", seen_by=bob)  # the same episode: not counted again
+    bob.set_awareness({"cell": "c2"}, clock=2)
     await type_in(bob, 1, "6", seen_by=alice)  # another cell, one person: not concurrent
 
     def concurrent() -> dict[str, Any]:
@@ -252,6 +256,8 @@ async def test_with_per_person_numbers_off_nothing_per_person_is_kept(as_user, j
     room = await open_room(jp_root_dir, as_user)
     alice = await as_user("alice").client(room)
     bob = await as_user("bob").client(room)
+    alice.set_awareness({"cell": "c1"})
+    bob.set_awareness({"cell": "c1"})
     await type_in(alice, 0, "1", seen_by=bob)
     await type_in(bob, 0, "2", seen_by=alice)
     bob.send_event({"type": "run", "cell": "c1", "phase": "start"})

@@ -1,0 +1,252 @@
+"""What activity tracking and metrics cost the server (issue 12's budget: at most 5 % of
+server CPU per update at 100 clients and 100 updates a second).
+
+    python bench/activity.py [--seconds 20] [--reps 3]
+
+A class in groups: 10 notebooks of 5 cells, 10 people in each (100 websocket clients,
+each a different person through ``bench_users.BenchUsers``), every person typing one
+character at a time at the end of cell ``i % 5`` of their group's notebook, so two people
+share each cell (the concurrent-edit path runs too). Together they send 100 updates a
+second for ``--seconds``. The teacher (the server's owner) has the presence feed open, so
+the owners' ``activity`` message is built and sent every 2 s.
+
+Measured: the server process's CPU time (user + system, psutil) over the typing window,
+divided by the updates sent: CPU per update. Three sides, fresh servers, alternating
+reps:
+
+- **on**: ours with its defaults (activity tracking, per-person numbers, metrics).
+- **off**: ours with ``--CollabApp.activity_tracking=False --CollabApp.metrics_enabled=False``.
+- **theirs**: jupyter-collaboration 5.0.4 under the same load (no activity to compare; the
+  same people, notebooks and typing).
+
+A benchmark, not a test: it prints a table, saves JSON under bench/results/, exits 0.
+"""
+
+from __future__ import annotations
+
+if __name__ == "__main__":
+    from main_venv import ensure_main_venv  # this script's folder is on sys.path
+
+    ensure_main_venv(__file__)
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from client import AWARENESS, DocClient, connect, var_uint
+from notebooks import write_notebook
+from pycrdt import Array
+from report import fmt
+from servers import BENCH, OURS, THEIRS, Server, ensure_incumbent_venv, log, stop_all
+
+GROUPS, PER_GROUP, CELLS = 10, 10, 5
+RATE = 100.0  # updates a second, all clients together
+SECRET = secrets.token_hex(8)
+SIDES = {
+    "on": (OURS, []),
+    "off": (OURS, ["--CollabApp.activity_tracking=False", "--CollabApp.metrics_enabled=False"]),
+    "theirs": (THEIRS, []),
+    # one of the two alone, to see which costs what
+    "activity": (OURS, ["--CollabApp.metrics_enabled=False"]),
+    "metrics": (OURS, ["--CollabApp.activity_tracking=False"]),
+    "counting": (OURS, ["--CollabApp.activity_interval_seconds=3600"]),  # nothing sent
+}
+
+
+def awareness(client_id: int, state: dict[str, Any]) -> bytes:
+    """A y-protocols awareness message with one state (what JupyterLab publishes)."""
+    text = json.dumps(state).encode()
+    update = var_uint(1) + var_uint(client_id) + var_uint(1) + var_uint(len(text)) + text
+    return var_uint(AWARENESS) + var_uint(len(update)) + update
+
+
+def server_for(base: Path, name: str, rep: int) -> Server:
+    side, extra = SIDES[name]
+    home = base / f"{rep}-{name}"
+    server = Server(side=side, root=home / "root", state=home / "state")
+    server.token = f"{SECRET}-teacher"
+    server.python_path = [str(BENCH)]
+    server.extra_args = [
+        "--ServerApp.identity_provider_class=bench_users.BenchUsers",
+        *extra,
+    ]
+    if side == OURS:
+        server.extra_args += ["--CollabApp.owners=teacher", "--CollabApp.default_role=editor"]
+    for group in range(GROUPS):
+        write_notebook(server.root / f"group{group}.ipynb", CELLS)
+    return server
+
+
+async def one_run(base: Path, name: str, rep: int, seconds: float) -> dict[str, Any]:
+    server = server_for(base, name, rep)
+    os.environ["BENCH_USERS_SECRET"] = SECRET
+    server.start()
+    clients: list[DocClient] = []
+    feed = None
+    try:
+        if server.side == OURS:
+            feed_messages: list[int] = []
+            feed = await connect(
+                server.port,
+                "/api/collab/presence",
+                server.headers,
+                lambda message, t: feed_messages.append(len(message)),
+            )
+        for person in range(GROUPS * PER_GROUP):
+            group = person // PER_GROUP
+            ws_path = await server.open_session(f"group{group}.ipynb")
+            client = DocClient()
+            headers = {"Authorization": f"token {SECRET}-student{person}"}
+            await client.connect(server.port, ws_path, headers)
+            await asyncio.wait_for(client.synced, 60)
+            clients.append(client)
+        texts = [c.cell_source(person % CELLS) for person, c in enumerate(clients)]
+        for person, client in enumerate(clients):
+            # the cell each person is in, as JupyterLab says it (edits are counted there)
+            cell = client.doc.get("cells", type=Array)[person % CELLS]["id"]
+            assert client.ws is not None
+            client.ws.send(awareness(client.doc.client_id, {"cell": cell}))
+        server.wait_idle()
+        count = int(RATE * seconds)
+        (user0, system0), t0 = server.cpu_split(), time.monotonic()
+        cpu0 = user0 + system0
+        for k in range(count):
+            delay = t0 + k / RATE - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            person = k % len(clients)
+            texts[person] += "abcdefghijklmnopqrstuvwxyz"[k % 26]
+        # the server takes the last updates within milliseconds; a short wait keeps its
+        # last activity push inside the window, as it is every 2 s while people type
+        await asyncio.sleep(0.5)
+        user1, system1 = server.cpu_split()
+        cpu = user1 + system1 - cpu0
+        wall = time.monotonic() - t0
+        return {
+            "side": name,
+            "updates": count,
+            "cpu_s": cpu,
+            "wall_s": wall,
+            "cpu_us_per_update": cpu / count * 1e6,
+            "cpu_share": cpu / wall,
+            "user_us_per_update": (user1 - user0) / count * 1e6,
+            "system_us_per_update": (system1 - system0) / count * 1e6,
+        }
+    finally:
+        for client in clients:
+            client.close()
+        if feed is not None:
+            feed.close()
+        server.stop()
+
+
+async def run(seconds: float, reps: int, names: list[str]) -> dict[str, Any]:
+    base = Path(tempfile.mkdtemp(prefix="collab-activity-bench-"))
+    results: list[dict[str, Any]] = []
+    if "theirs" in names:
+        ensure_incumbent_venv()
+    try:
+        for rep in range(reps):
+            for name in names if rep % 2 == 0 else list(reversed(names)):
+                log(f"rep {rep + 1}/{reps}: {name}, {GROUPS * PER_GROUP} clients, {seconds:g} s")
+                results.append(await one_run(base, name, rep, seconds))
+    finally:
+        stop_all()
+        shutil.rmtree(base, ignore_errors=True)
+    return {"seconds": seconds, "reps": reps, "runs": results, "load": os.getloadavg()}
+
+
+def report(out: dict[str, Any]) -> str:
+    def median(name: str, key: str) -> float:
+        values = [r[key] for r in out["runs"] if r["side"] == name]
+        return statistics.median(values) if values else float("nan")
+
+    on, off = median("on", "cpu_us_per_update"), median("off", "cpu_us_per_update")
+    theirs = median("theirs", "cpu_us_per_update")
+    # each rep runs on and off back to back, so the median of the per-rep ratios cancels
+    # what drifts between reps (the machine is shared); the ratio of medians is shown too
+    pairs = [
+        a["cpu_us_per_update"] / b["cpu_us_per_update"]
+        for a, b in zip(
+            [r for r in out["runs"] if r["side"] == "on"],
+            [r for r in out["runs"] if r["side"] == "off"],
+            strict=False,
+        )
+    ]
+    cost = statistics.median(pairs) - 1 if pairs else float("nan")
+    lines = [
+        f"### Activity and metrics: {GROUPS * PER_GROUP} clients in {GROUPS} notebooks,"
+        f" {RATE:g} updates/s for {out['seconds']:g} s (median of {out['reps']})",
+        "",
+        "| side | server CPU per update | server CPU share | on/side |",
+        "| --- | --- | --- | --- |",
+    ]
+    for name, label in (
+        ("on", "ours, activity and metrics on"),
+        ("activity", "ours, activity only"),
+        ("metrics", "ours, metrics only"),
+        ("off", "ours, both off"),
+        ("theirs", "jupyter-collaboration 5.0.4"),
+    ):
+        value = median(name, "cpu_us_per_update")
+        if value != value:  # not measured in this run
+            continue
+        lines.append(
+            f"| {label} | {fmt(value, ' µs')} | {fmt(median(name, 'cpu_share') * 100, ' %')}"
+            f" | {fmt(on / value, '', 3)} |"
+        )
+    per_rep = [
+        f"{a['cpu_us_per_update']:.0f}/{b['cpu_us_per_update']:.0f}"
+        f" (user {a['user_us_per_update']:.0f}/{b['user_us_per_update']:.0f})"
+        for a, b in zip(
+            [r for r in out["runs"] if r["side"] == "on"],
+            [r for r in out["runs"] if r["side"] == "off"],
+            strict=False,
+        )
+    ]
+    lines += [
+        "",
+        f"Each rep, on/off µs per update: {', '.join(per_rep)}; the median of the per-rep"
+        f" ratios is the cost below (the ratio of the medians: {on / off - 1:+.1%})."
+        f" Load average at the end:"
+        f" {', '.join(f'{x:.2f}' for x in out['load'])}. theirs: {fmt(theirs, ' µs')}.",
+        "",
+        "| budget (issue 12) | value | status |",
+        "| --- | --- | --- |",
+        f"| activity and metrics cost <= 5 % of server CPU per update | {cost * 100:+.1f} % |"
+        f" {'pass' if cost <= 0.05 else 'FAIL'} |",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument(
+        "--sides", default="on,off,theirs", help="any of on, off, theirs (comma-separated)"
+    )
+    args = parser.parse_args()
+    out = asyncio.run(run(args.seconds, args.reps, args.sides.split(",")))
+    text = report(out)
+    print(text)
+    results = BENCH / "results"
+    results.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    (results / f"{stamp}-activity.json").write_text(json.dumps(out, indent=1))
+    (results / f"{stamp}-activity.md").write_text(text + "\n")
+    log(f"saved bench/results/{stamp}-activity.{{md,json}}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
