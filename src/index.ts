@@ -7,9 +7,11 @@ import { placePlugin } from './plugins/place';
 import { presencePlugin } from './plugins/presence';
 import { providerPlugin } from './plugins/provider';
 import { rolesPlugin } from './plugins/roles';
+import { runsPlugin } from './plugins/runs';
 import { sharingPlugin } from './plugins/sharing';
 import { stalePlugin } from './plugins/stale';
 import { statusPlugin } from './plugins/status';
+import { teachingPlugin } from './plugins/teaching';
 import { trustPlugin } from './plugins/trust';
 
 export default [
@@ -24,6 +26,8 @@ export default [
   placePlugin,
   sharingPlugin,
   executionPlugin,
+  runsPlugin,
   trustPlugin,
-  commentsPlugin
+  commentsPlugin,
+  teachingPlugin
 ];

@@ -6,6 +6,7 @@ import { ISignal } from '@lumino/signaling';
 
 import { CommentsModel } from './comments/model';
 import { HeadCount } from './presence/head-count';
+import { IPresenceEntry, PresenceModel } from './presence/model';
 import { CollabContentProvider } from './provider';
 
 /**
@@ -18,12 +19,20 @@ export const ICollabContentProvider = new Token<CollabContentProvider>(
 );
 
 /**
- * "<n> here · <m> on server" for the current document, from the presence feed: the
- * status bar and the Collaborators panel both show it.
+ * Who is where on the server, from the presence feed: its model (with the owners'
+ * activity numbers), the head count the status bar and the Collaborators panel show
+ * ("<n> here · <m> on server"), and "go to a person".
  */
-export const ICollabHeadCount = new Token<HeadCount>(
-  'jupyter-collab:ICollabHeadCount',
-  'How many people are in the current document and on the server.'
+export interface ICollabPresence {
+  readonly model: PresenceModel;
+  readonly headCount: HeadCount;
+  /** Open the document of a presence entry and reveal that person's cell and caret. */
+  goTo(entry: IPresenceEntry): Promise<void>;
+}
+
+export const ICollabPresence = new Token<ICollabPresence>(
+  'jupyter-collab:ICollabPresence',
+  'Who is connected to which document and cell, server-wide.'
 );
 
 /**

@@ -79,7 +79,8 @@ describe('parsePresenceMessage', () => {
     );
     expect(snapshot).toEqual({
       type: 'snapshot',
-      people: [entry('d/1', { ...ALICE, name: undefined, avatar_url: null })]
+      people: [entry('d/1', { ...ALICE, name: undefined, avatar_url: null })],
+      owner: false
     });
     const update = parsePresenceMessage({
       type: 'update',

@@ -12,6 +12,7 @@ import {
   ConnectionState,
   ICollabConnectionOptions,
   ICommentRequest,
+  IRunRequest,
   ISavedEvent,
   ServerEvent
 } from '../connection';
@@ -61,6 +62,20 @@ export class FakeConnection implements IDocumentConnection {
 
   requestComment(request: ICommentRequest): boolean {
     this.comments.push(request);
+    return true;
+  }
+
+  runs: Omit<IRunRequest, 'type'>[] = [];
+
+  reportRun(request: Omit<IRunRequest, 'type'>): boolean {
+    this.runs.push(request);
+    return true;
+  }
+
+  presents: [boolean, boolean][] = [];
+
+  requestPresent(on: boolean, hold = false): boolean {
+    this.presents.push([on, hold]);
     return true;
   }
 

@@ -21,6 +21,7 @@ import {
   ClientEvent,
   encodeEvent,
   ICommentRequest,
+  IRunRequest,
   ISavedEvent,
   readEvent,
   ServerEvent
@@ -266,6 +267,28 @@ export class CollabConnection {
    */
   requestComment(request: ICommentRequest): boolean {
     return this._isSynced() && this._send(request);
+  }
+
+  /**
+   * Tell the room this person's JupyterLab started running a notebook cell, or how the
+   * run ended; everyone in the notebook sees "run by ..." on the cell (a `run` event).
+   *
+   * Returns:
+   *   Whether it was sent (the connection is open and synced).
+   */
+  reportRun(request: Omit<IRunRequest, 'type'>): boolean {
+    return this._isSynced() && this._send({ type: 'run', ...request });
+  }
+
+  /**
+   * Present the document to everyone in it (owners only), or stop; the answer is a
+   * `presenting` event to everyone, or an `error` event.
+   *
+   * Returns:
+   *   Whether it was sent (the connection is open and synced).
+   */
+  requestPresent(on: boolean, hold = false): boolean {
+    return this._isSynced() && this._send({ type: 'present', on, hold });
   }
 
   /**

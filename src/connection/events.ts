@@ -166,6 +166,70 @@ export interface ICommentEvent {
   readonly thread: ICommentThread;
 }
 
+/** Who someone is, as the server stamps it (into awareness, runs, presenting). */
+export interface IStampedUser {
+  readonly username: string;
+  readonly display_name?: string;
+  readonly name?: string;
+  readonly initials?: string;
+  readonly color?: string;
+}
+
+/** How a run of a cell stands (docs/PROTOCOL.md, `run`). */
+export type RunStatus = 'running' | 'ok' | 'error' | 'unknown';
+
+/** The latest run of one notebook cell: who ran it, when, how it ended. */
+export interface IRun {
+  readonly cell: string;
+  readonly by: IStampedUser;
+  /** Epoch seconds. */
+  readonly started: number;
+  /** Epoch seconds; `null` while running. */
+  readonly finished: number | null;
+  readonly status: RunStatus;
+  readonly ename: string | null;
+}
+
+/** A run started or ended, told to everyone in the notebook. */
+export interface IRunEvent extends IRun {
+  readonly type: 'run';
+}
+
+/** The latest run of each cell, on joining. */
+export interface IRunsEvent {
+  readonly type: 'runs';
+  readonly runs: IRun[];
+}
+
+/** Where two people changed one cell within seconds, in the last 10 minutes. */
+export interface IConcurrentCell {
+  readonly count: number;
+  /** Epoch seconds of the latest. */
+  readonly last: number;
+}
+
+/** A document's own activity numbers (nobody named), every few seconds. */
+export interface IActivityEvent {
+  readonly type: 'activity';
+  readonly people_active: number;
+  readonly edits_per_min: number;
+  readonly concurrent: {
+    readonly count: number;
+    readonly per_min: number;
+    readonly cells: Readonly<Record<string, IConcurrentCell>>;
+  };
+}
+
+/** Someone presents the document (`by`), or nobody does any more (`by: null`). */
+export interface IPresentingEvent {
+  readonly type: 'presenting';
+  readonly by: IStampedUser | null;
+  /** The presenter's awareness client id, to follow their view. */
+  readonly client_id: number | null;
+  /** Followers may not leave. */
+  readonly hold: boolean;
+}
+
 /**
  * The events the server sends.
  */
@@ -177,7 +241,11 @@ export type ServerEvent =
   | IRoleEvent
   | ILocksEvent
   | ICommentsEvent
-  | ICommentEvent;
+  | ICommentEvent
+  | IRunEvent
+  | IRunsEvent
+  | IActivityEvent
+  | IPresentingEvent;
 
 /**
  * The events a client sends.
@@ -237,8 +305,30 @@ export interface ICommentRequest {
   readonly suggestion?: string;
 }
 
+/** This person's JupyterLab started running a cell, or the run ended. */
+export interface IRunRequest {
+  readonly type: 'run';
+  readonly cell: string;
+  readonly phase: 'start' | 'end';
+  readonly status?: 'ok' | 'error';
+  readonly ename?: string | null;
+}
+
+/** An owner presents the document to everyone in it (or stops). */
+export interface IPresentRequest {
+  readonly type: 'present';
+  readonly on: boolean;
+  readonly hold?: boolean;
+}
+
 /** The events a client sends. */
-export type ClientEvent = ISaveRequest | ILockRequest | INameRequest | ICommentRequest;
+export type ClientEvent =
+  | ISaveRequest
+  | ILockRequest
+  | INameRequest
+  | ICommentRequest
+  | IRunRequest
+  | IPresentRequest;
 
 /**
  * Frame a client event: `varUint(4) varString(JSON)`.
@@ -345,6 +435,60 @@ export function parseEvent(text: string): ServerEvent | null {
         };
       }
       break;
+    case 'run': {
+      const run = readRun(value);
+      if (run !== null) {
+        return { type: 'run', ...run };
+      }
+      break;
+    }
+    case 'runs':
+      if (Array.isArray(value.runs)) {
+        const runs = value.runs.map(readRun);
+        if (runs.every(run => run !== null)) {
+          return { type: 'runs', runs: runs as IRun[] };
+        }
+      }
+      break;
+    case 'activity': {
+      const concurrent = value.concurrent;
+      if (
+        isCount(value.people_active) &&
+        isCount(value.edits_per_min) &&
+        isRecord(concurrent) &&
+        isCount(concurrent.count) &&
+        isCount(concurrent.per_min) &&
+        isRecord(concurrent.cells) &&
+        Object.values(concurrent.cells).every(
+          c => isRecord(c) && isCount(c.count) && isCount(c.last)
+        )
+      ) {
+        return {
+          type: 'activity',
+          people_active: value.people_active,
+          edits_per_min: value.edits_per_min,
+          concurrent: {
+            count: concurrent.count,
+            per_min: concurrent.per_min,
+            cells: concurrent.cells as Record<string, IConcurrentCell>
+          }
+        };
+      }
+      break;
+    }
+    case 'presenting':
+      if (value.by === null) {
+        return { type: 'presenting', by: null, client_id: null, hold: false };
+      }
+      if (isStampedUser(value.by)) {
+        return {
+          type: 'presenting',
+          by: value.by,
+          client_id: Number.isInteger(value.client_id) ? (value.client_id as number) : null,
+          hold: value.hold === true
+        };
+      }
+      break;
     case 'error':
       if (typeof value.reason === 'string') {
         return {
@@ -358,6 +502,40 @@ export function parseEvent(text: string): ServerEvent | null {
       return null;
   }
   throw new TypeError(`Malformed '${value.type}' event: ${text.slice(0, 200)}`);
+}
+
+/** A finite number, not below zero. */
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
+}
+
+/** Whether a value names a person the way the server stamps one. */
+export function isStampedUser(value: unknown): value is IStampedUser {
+  return isRecord(value) && typeof value.username === 'string' && value.username.length > 0;
+}
+
+const RUN_STATUSES: readonly unknown[] = ['running', 'ok', 'error', 'unknown'];
+
+/** One run as the server sends it, or `null` when malformed. */
+function readRun(value: unknown): IRun | null {
+  if (
+    !isRecord(value) ||
+    typeof value.cell !== 'string' ||
+    !isStampedUser(value.by) ||
+    !isCount(value.started) ||
+    !(value.finished === null || isCount(value.finished)) ||
+    !RUN_STATUSES.includes(value.status)
+  ) {
+    return null;
+  }
+  return {
+    cell: value.cell,
+    by: value.by,
+    started: value.started,
+    finished: value.finished as number | null,
+    status: value.status as RunStatus,
+    ename: typeof value.ename === 'string' ? value.ename : null
+  };
 }
 
 /**

@@ -6,3 +6,5 @@ export * from './executor';
 export * from './outputs';
 export * from './rights';
 export * from './view';
+export * from './runs';
+export * from './run-view';

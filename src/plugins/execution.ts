@@ -19,6 +19,7 @@ import {
   NothingToLaunch,
   nothingToLaunchText,
   RefusalItem,
+  reportingExecutor,
   runRefusal,
   runRefusedMessage
 } from '../execution';
@@ -59,7 +60,8 @@ export const executionPlugin: JupyterFrontEndPlugin<INotebookCellExecutor> = {
       followCurrent(app, provider, labShell);
     }
     return guardedExecutor({
-      base: { runCell },
+      // tells the room who runs what (docs/PROTOCOL.md, `run`), around JupyterLab's own
+      base: reportingExecutor({ runCell }, shared => provider.connectionOf(shared)),
       refusal: sharedModel => runRefusal(provider.documentOf(sharedModel)),
       refused: reason => tell(reason)
     });

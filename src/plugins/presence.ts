@@ -22,7 +22,7 @@ import {
 } from '../presence';
 import { labelOf } from '../cursors/model';
 import { CollabContentProvider, sharedModelOf } from '../provider';
-import { ICollabContentProvider, ICollabHeadCount } from '../tokens';
+import { ICollabContentProvider, ICollabPresence } from '../tokens';
 import { SET_DISPLAY_NAME } from './identity';
 
 /** The comments plugin's command that shows one thread (`path`, `thread`). */
@@ -33,19 +33,19 @@ export const SHOW_THREAD = 'jupyter-collab:show-thread';
  * head count it shares with the status bar, and the per-cell markers of who is in which
  * notebook cell.
  */
-export const presencePlugin: JupyterFrontEndPlugin<HeadCount> = {
+export const presencePlugin: JupyterFrontEndPlugin<ICollabPresence> = {
   id: 'jupyter-collab:presence',
   description: 'Shows who is connected, in which document and cell.',
   autoStart: true,
   requires: [ICollabContentProvider, IDocumentManager],
   optional: [ILabShell],
-  provides: ICollabHeadCount,
+  provides: ICollabPresence,
   activate: (
     app: JupyterFrontEnd,
     provider: CollabContentProvider,
     docManager: IDocumentManager,
     labShell: ILabShell | null
-  ): HeadCount => {
+  ): ICollabPresence => {
     const { serverSettings, user } = app.serviceManager;
     const model = new PresenceModel();
     new PresenceFeed({ model, serverSettings });
@@ -102,7 +102,7 @@ export const presencePlugin: JupyterFrontEndPlugin<HeadCount> = {
         void context.ready.then(() => markCells(provider, notebookPanel));
       }
     });
-    return headCount;
+    return { model, headCount, goTo: entry => goTo(docManager, provider, entry) };
   }
 };
 

@@ -5,9 +5,8 @@ import {
 } from '@jupyterlab/application';
 import { IStatusBar } from '@jupyterlab/statusbar';
 
-import { HeadCount } from '../presence/head-count';
 import { CollabContentProvider, CollabStatus, sharedModelOf } from '../provider';
-import { ICollabContentProvider, ICollabHeadCount } from '../tokens';
+import { ICollabContentProvider, ICollabPresence } from '../tokens';
 
 /**
  * Shows the current document's connection state and head count in the status bar.
@@ -17,18 +16,18 @@ export const statusPlugin: JupyterFrontEndPlugin<void> = {
   description: 'Shows the live document’s connection state in the status bar.',
   autoStart: true,
   requires: [ICollabContentProvider],
-  optional: [IStatusBar, ILabShell, ICollabHeadCount],
+  optional: [IStatusBar, ILabShell, ICollabPresence],
   activate: (
     _app: JupyterFrontEnd,
     provider: CollabContentProvider,
     statusBar: IStatusBar | null,
     labShell: ILabShell | null,
-    headCount: HeadCount | null
+    presence: ICollabPresence | null
   ): void => {
     if (!statusBar || !labShell) {
       return;
     }
-    const item = new CollabStatus(provider, headCount);
+    const item = new CollabStatus(provider, presence?.headCount ?? null);
     const follow = (): void => {
       item.model = sharedModelOf(labShell.currentWidget);
     };

@@ -6,6 +6,7 @@
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { AwarenessUser, isRecord, isSafeColor, labelOf, readUser } from '../cursors/model';
+import { IActivityMessage, parseActivity } from '../teaching/activity';
 
 /**
  * One connection to one document, as the presence feed sends it.
@@ -31,13 +32,19 @@ export interface IPresenceEntry {
  * A message of the presence feed.
  */
 export type PresenceMessage =
-  | { readonly type: 'snapshot'; readonly people: IPresenceEntry[] }
+  | {
+      readonly type: 'snapshot';
+      readonly people: IPresenceEntry[];
+      /** Whether this person owns the server (older servers: `false`). */
+      readonly owner?: boolean;
+    }
   | {
       readonly type: 'update';
       readonly set: IPresenceEntry[];
       readonly gone: string[];
     }
-  | INotice;
+  | INotice
+  | IActivityMessage;
 
 /**
  * Told to this person only (docs/PROTOCOL.md, "The presence feed"): someone mentioned
@@ -78,7 +85,10 @@ export interface IPerson {
 export function parsePresenceMessage(data: unknown): PresenceMessage {
   const value = typeof data === 'string' ? JSON.parse(data) : data;
   if (isRecord(value) && value.type === 'snapshot' && Array.isArray(value.people)) {
-    return { type: 'snapshot', people: value.people.map(toEntry) };
+    return { type: 'snapshot', people: value.people.map(toEntry), owner: value.owner === true };
+  }
+  if (isRecord(value) && value.type === 'activity') {
+    return parseActivity(value);
   }
   if (
     isRecord(value) &&
@@ -154,13 +164,43 @@ export class PresenceModel {
     return this._entries;
   }
 
+  /**
+   * What the last `changed` came from: a `snapshot` (first, or after a reconnect or a
+   * membership change), an `update`, or `clear` (the feed went down).
+   */
+  get lastChange(): 'snapshot' | 'update' | 'clear' {
+    return this._lastChange;
+  }
+
+  /** Whether this person owns the server: the feed then carries everyone's activity. */
+  get owner(): boolean {
+    return this._owner;
+  }
+
+  /** The latest owners' activity message (`null`: none yet, or not an owner). */
+  get activity(): IActivityMessage | null {
+    return this._activity;
+  }
+
+  /** Emits after each activity message (and when the feed went down). */
+  get activityChanged(): ISignal<this, void> {
+    return this._activityChanged;
+  }
+
   /** Apply one feed message (a snapshot replaces everything). */
   apply(message: PresenceMessage): void {
     if (message.type === 'notice') {
       this._noticed.emit(message);
       return;
     }
+    if (message.type === 'activity') {
+      this._activity = message;
+      this._activityChanged.emit();
+      return;
+    }
+    this._lastChange = message.type;
     if (message.type === 'snapshot') {
+      this._owner = message.owner === true;
       this._entries = new Map(message.people.map(entry => [entry.id, entry]));
     } else {
       for (const id of message.gone) {
@@ -175,6 +215,11 @@ export class PresenceModel {
 
   /** Forget everyone (the feed is down: showing stale people would mislead). */
   clear(): void {
+    this._lastChange = 'clear';
+    if (this._activity !== null) {
+      this._activity = null;
+      this._activityChanged.emit();
+    }
     if (this._entries.size > 0) {
       this._entries = new Map();
       this._changed.emit();
@@ -202,6 +247,10 @@ export class PresenceModel {
   }
 
   private _entries = new Map<string, IPresenceEntry>();
+  private _owner = false;
+  private _lastChange: 'snapshot' | 'update' | 'clear' = 'clear';
+  private _activity: IActivityMessage | null = null;
+  private readonly _activityChanged = new Signal<this, void>(this);
   private readonly _changed = new Signal<this, void>(this);
   private readonly _noticed = new Signal<this, INotice>(this);
 }

@@ -7,6 +7,8 @@
 import { Widget } from '@lumino/widgets';
 
 import { labelTextColor } from '../cursors/model';
+import { personSummary } from '../teaching/activity';
+import { sparkline } from '../teaching/dashboard';
 import { HeadCount } from './head-count';
 import { describePlace, IPerson, IPresenceEntry, PresenceModel } from './model';
 
@@ -38,6 +40,7 @@ export class CollaboratorsPanel extends Widget {
     this.addClass('jp-collab-people');
     this.title.caption = 'Collaborators';
     options.model.changed.connect(this.render, this);
+    options.model.activityChanged.connect(this.render, this);
     options.headCount.changed.connect(this.render, this);
     this.render();
   }
@@ -77,6 +80,7 @@ export class CollaboratorsPanel extends Widget {
 
   dispose(): void {
     this._options.model.changed.disconnect(this.render, this);
+    this._options.model.activityChanged.disconnect(this.render, this);
     this._options.headCount.changed.disconnect(this.render, this);
     super.dispose();
   }
@@ -104,6 +108,20 @@ export class CollaboratorsPanel extends Widget {
       badge.textContent = role;
       badge.title = `${person.label} is ${role === 'owner' ? 'an' : 'a'} ${role} of ${person.places[0].path}`;
       row.appendChild(badge);
+    }
+    // owners see each person's last 10 minutes and typing speed (the owners' feed)
+    const activity = this._options.model.activity;
+    const summary = activity ? personSummary(activity.people, person.username) : null;
+    if (summary !== null) {
+      row.appendChild(
+        sparkline(summary.spark, `${summary.editsPerMin} edits in the last minute`)
+      );
+      const typing = document.createElement('span');
+      typing.className = 'jp-collab-typing';
+      typing.dataset.collabTyping = String(summary.typingCpm);
+      typing.textContent = `${summary.typingCpm} cpm`;
+      typing.title = 'Characters typed in the last minute';
+      row.appendChild(typing);
     }
     if (person.idle) {
       const idle = document.createElement('span');

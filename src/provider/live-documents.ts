@@ -14,6 +14,7 @@ import { DocumentType } from '../api';
 import {
   ConnectionState,
   ICommentRequest,
+  IRunRequest,
   ISavedEvent,
   Role,
   ServerEvent
@@ -31,6 +32,8 @@ export interface IDocumentConnection {
   requestSave(): Promise<ISavedEvent>;
   requestLock(cellId: string, locked: boolean): boolean;
   requestComment(request: ICommentRequest): boolean;
+  reportRun(request: Omit<IRunRequest, 'type'>): boolean;
+  requestPresent(on: boolean, hold?: boolean): boolean;
   unsyncedText(): string | null;
   dispose(): void;
 }
