@@ -1,3 +1,4 @@
 import './base.css';
 import './execution.css';
 import './comments.css';
+import './activity.css';

@@ -352,9 +352,10 @@ async function openView(
         if (index >= 0) {
           notebook.activeCellIndex = index;
         }
-        const shown = notebook.widgets.find(w => w.model.id === (scroll ?? cell));
-        if (shown) {
-          void notebook.scrollToCell(shown, scroll ? 'start' : 'center');
+        // `scrollToItem`, not `scrollToCell`: that one also makes the cell active
+        const shown = notebook.widgets.findIndex(w => w.model.id === (scroll ?? cell));
+        if (shown >= 0) {
+          void notebook.scrollToItem(shown, scroll ? 'start' : 'center');
         }
       },
       showCaret: () => undefined // the cell is shown; their caret is drawn in it

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+from pycrdt import Map
 
 from jupyter_collab import metrics
 from tests.clients import YClient
@@ -170,6 +171,14 @@ async def test_two_people_in_one_cell_count_one_concurrent_edit(as_user, jp_root
     # an edit counts in the cell its sender is in (their awareness), as JupyterLab types
     alice.set_awareness({"cell": "c1"})
     bob.set_awareness({"cell": "c1"})
+    # a change of the notebook's metadata (a kernel starting) is no change of that cell
+    bob.doc.get("meta", type=Map)["language_info"] = {"name": "python"}
+    await alice.wait_for(
+        lambda: "language_info" in alice.doc.get("meta", type=Map), what="the metadata"
+    )
+    await type_in(alice, 0, "0", seen_by=bob)
+    live = collab.registry.rooms[room["doc_id"]]
+    assert collab.registry.activity.book.documents[live.doc_id].concurrent_total == 0
     await type_in(alice, 0, "12", seen_by=bob)
     await type_in(bob, 0, "34", seen_by=alice)
     await type_in(alice, 0, "5", seen_by=bob)  # the same episode: not counted again
