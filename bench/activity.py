@@ -11,8 +11,10 @@ second for ``--seconds``. The teacher (the server's owner) has the presence feed
 the owners' ``activity`` message is built and sent every 2 s.
 
 Measured: the server process's CPU time (user + system, psutil) over the typing window,
-divided by the updates sent: CPU per update. Three sides, fresh servers, alternating
-reps:
+divided by the updates sent: CPU per update. The sides run at the same time, each with its
+own 100 clients typing the same keys in the same seconds (fresh servers every rep), so the
+noise of a shared machine falls on all of them alike; run one after the other, the same
+server varied by ±10 % between runs, more than the effect measured:
 
 - **on**: ours with its defaults (activity tracking, per-person numbers, metrics).
 - **off**: ours with ``--CollabApp.activity_tracking=False --CollabApp.metrics_enabled=False``.
@@ -86,67 +88,84 @@ def server_for(base: Path, name: str, rep: int) -> Server:
     return server
 
 
-async def one_run(base: Path, name: str, rep: int, seconds: float) -> dict[str, Any]:
-    server = server_for(base, name, rep)
-    os.environ["BENCH_USERS_SECRET"] = SECRET
-    server.start()
-    clients: list[DocClient] = []
+async def connect_class(server: Server) -> tuple[list[DocClient], Any]:
+    """The teacher's presence feed (ours) and 100 students, each in their cell."""
     feed = None
+    if server.side == OURS:
+        feed = await connect(server.port, "/api/collab/presence", server.headers, lambda m, t: None)
+    clients: list[DocClient] = []
+    for person in range(GROUPS * PER_GROUP):
+        group = person // PER_GROUP
+        ws_path = await server.open_session(f"group{group}.ipynb")
+        client = DocClient()
+        headers = {"Authorization": f"token {SECRET}-student{person}"}
+        await client.connect(server.port, ws_path, headers)
+        await asyncio.wait_for(client.synced, 60)
+        clients.append(client)
+    for person, client in enumerate(clients):
+        # the cell each person is in, as JupyterLab says it (edits are counted there)
+        cell = client.doc.get("cells", type=Array)[person % CELLS]["id"]
+        assert client.ws is not None
+        client.ws.send(awareness(client.doc.client_id, {"cell": cell}))
+    return clients, feed
+
+
+async def one_run(base: Path, names: list[str], rep: int, seconds: float) -> list[dict[str, Any]]:
+    """The sides side by side: every server gets the same typing in the same seconds, so
+    what drifts on a shared machine (other work, CPU frequency) hits them alike."""
+    os.environ["BENCH_USERS_SECRET"] = SECRET
+    servers = [server_for(base, name, rep) for name in names]
+    classes: list[tuple[list[DocClient], Any]] = []
     try:
-        if server.side == OURS:
-            feed_messages: list[int] = []
-            feed = await connect(
-                server.port,
-                "/api/collab/presence",
-                server.headers,
-                lambda message, t: feed_messages.append(len(message)),
-            )
-        for person in range(GROUPS * PER_GROUP):
-            group = person // PER_GROUP
-            ws_path = await server.open_session(f"group{group}.ipynb")
-            client = DocClient()
-            headers = {"Authorization": f"token {SECRET}-student{person}"}
-            await client.connect(server.port, ws_path, headers)
-            await asyncio.wait_for(client.synced, 60)
-            clients.append(client)
-        texts = [c.cell_source(person % CELLS) for person, c in enumerate(clients)]
-        for person, client in enumerate(clients):
-            # the cell each person is in, as JupyterLab says it (edits are counted there)
-            cell = client.doc.get("cells", type=Array)[person % CELLS]["id"]
-            assert client.ws is not None
-            client.ws.send(awareness(client.doc.client_id, {"cell": cell}))
-        server.wait_idle()
+        for server in servers:
+            server.start()
+            classes.append(await connect_class(server))
+        for server in servers:
+            server.wait_idle()
+        texts = [
+            [c.cell_source(person % CELLS) for person, c in enumerate(clients)]
+            for clients, _ in classes
+        ]
         count = int(RATE * seconds)
-        (user0, system0), t0 = server.cpu_split(), time.monotonic()
-        cpu0 = user0 + system0
+        before = [server.cpu_split() for server in servers]
+        t0 = time.monotonic()
         for k in range(count):
             delay = t0 + k / RATE - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-            person = k % len(clients)
-            texts[person] += "abcdefghijklmnopqrstuvwxyz"[k % 26]
-        # the server takes the last updates within milliseconds; a short wait keeps its
+            person = k % (GROUPS * PER_GROUP)
+            for side in texts:
+                side[person] += "abcdefghijklmnopqrstuvwxyz"[k % 26]
+        # the servers take the last updates within milliseconds; a short wait keeps their
         # last activity push inside the window, as it is every 2 s while people type
         await asyncio.sleep(0.5)
-        user1, system1 = server.cpu_split()
-        cpu = user1 + system1 - cpu0
+        after = [server.cpu_split() for server in servers]
         wall = time.monotonic() - t0
-        return {
-            "side": name,
-            "updates": count,
-            "cpu_s": cpu,
-            "wall_s": wall,
-            "cpu_us_per_update": cpu / count * 1e6,
-            "cpu_share": cpu / wall,
-            "user_us_per_update": (user1 - user0) / count * 1e6,
-            "system_us_per_update": (system1 - system0) / count * 1e6,
-        }
+        results = []
+        for name, (user0, system0), (user1, system1) in zip(names, before, after, strict=True):
+            cpu = user1 + system1 - user0 - system0
+            results.append(
+                {
+                    "side": name,
+                    "rep": rep,
+                    "updates": count,
+                    "cpu_s": cpu,
+                    "wall_s": wall,
+                    "cpu_us_per_update": cpu / count * 1e6,
+                    "cpu_share": cpu / wall,
+                    "user_us_per_update": (user1 - user0) / count * 1e6,
+                    "system_us_per_update": (system1 - system0) / count * 1e6,
+                }
+            )
+        return results
     finally:
-        for client in clients:
-            client.close()
-        if feed is not None:
-            feed.close()
-        server.stop()
+        for clients, feed in classes:
+            for client in clients:
+                client.close()
+            if feed is not None:
+                feed.close()
+        for server in servers:
+            server.stop()
 
 
 async def run(seconds: float, reps: int, names: list[str]) -> dict[str, Any]:
@@ -156,9 +175,11 @@ async def run(seconds: float, reps: int, names: list[str]) -> dict[str, Any]:
         ensure_incumbent_venv()
     try:
         for rep in range(reps):
-            for name in names if rep % 2 == 0 else list(reversed(names)):
-                log(f"rep {rep + 1}/{reps}: {name}, {GROUPS * PER_GROUP} clients, {seconds:g} s")
-                results.append(await one_run(base, name, rep, seconds))
+            log(
+                f"rep {rep + 1}/{reps}: {', '.join(names)} side by side,"
+                f" {GROUPS * PER_GROUP} clients each, {seconds:g} s"
+            )
+            results += await one_run(base, names, rep, seconds)
     finally:
         stop_all()
         shutil.rmtree(base, ignore_errors=True)
