@@ -47,7 +47,7 @@ from typing import Any
 from client import AWARENESS, DocClient, connect, var_uint
 from notebooks import write_notebook
 from pycrdt import Array
-from report import fmt
+from report import fmt, save_results
 from servers import BENCH, OURS, THEIRS, Server, ensure_incumbent_venv, log, stop_all
 
 GROUPS, PER_GROUP, CELLS = 10, 10, 5
@@ -260,12 +260,7 @@ def main() -> int:
     out = asyncio.run(run(args.seconds, args.reps, args.sides.split(",")))
     text = report(out)
     print(text)
-    results = BENCH / "results"
-    results.mkdir(exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    (results / f"{stamp}-activity.json").write_text(json.dumps(out, indent=1))
-    (results / f"{stamp}-activity.md").write_text(text + "\n")
-    log(f"saved bench/results/{stamp}-activity.{{md,json}}")
+    save_results("activity", out, text)
     return 0
 
 

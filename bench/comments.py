@@ -38,7 +38,7 @@ from typing import Any
 from urllib.parse import quote
 
 from client import EVENT_KIND, DocClient, http_request, read_var_uint, var_uint
-from report import fmt, ratio
+from report import fmt, ratio, save_results
 from servers import OURS, THEIRS, ensure_incumbent_venv, log, stop_all
 from workspace import Workspace, open_doc
 
@@ -332,12 +332,7 @@ def main() -> int:
     out = asyncio.run(run(args.quick))
     text = report(out)
     print(text)
-    results = Path(__file__).resolve().parent / "results"
-    results.mkdir(exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    (results / f"{stamp}-comments.json").write_text(json.dumps(out, indent=1))
-    (results / f"{stamp}-comments.md").write_text(text + "\n")
-    log(f"saved bench/results/{stamp}-comments.{{md,json}}")
+    save_results("comments", out, text)
     return 0
 
 

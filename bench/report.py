@@ -3,8 +3,12 @@ issue's budgets marked pass/fail, as information."""
 
 from __future__ import annotations
 
+import json
 import math
 import statistics
+import sys
+import time
+from pathlib import Path
 from typing import Any
 
 OURS, THEIRS, FLOOR = "ours", "theirs", "floor"
@@ -18,6 +22,18 @@ BUDGETS = {
     "classroom_cpu_per_delivery_vs_floor": 1.1,
     "classroom_p99_vs_floor": 1.1,
 }
+
+
+def save_results(name: str, out: Any, text: str) -> Path:
+    """Keep a run: ``bench/results/<time>-<name>.json`` (every raw number) and ``.md`` (the
+    printed report), beside this file; returns the JSON's path."""
+    results = Path(__file__).resolve().parent / "results"
+    results.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    (results / f"{stamp}-{name}.json").write_text(json.dumps(out, indent=1))
+    (results / f"{stamp}-{name}.md").write_text(text + "\n")
+    print(f"saved bench/results/{stamp}-{name}.{{md,json}}", file=sys.stderr, flush=True)
+    return results / f"{stamp}-{name}.json"
 
 
 def median(values: list[Any]) -> float:

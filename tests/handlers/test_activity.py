@@ -36,14 +36,21 @@ NOTEBOOK = {
 }
 
 
-@pytest.fixture
-def collab_config() -> dict[str, Any]:
+def settings(**changes: Any) -> dict[str, Any]:
+    """alice owns the server, everyone else reads unless given a role, editors may run
+    code, activity is sent every half second; plus ``changes``."""
     return {
         "owners": ["alice"],
         "default_role": "viewer",
         "editors_can_execute": True,
         "activity_interval_seconds": 0.5,
+        **changes,
     }
+
+
+@pytest.fixture
+def collab_config() -> dict[str, Any]:
+    return settings()
 
 
 @pytest.fixture
@@ -250,17 +257,7 @@ async def test_owners_get_each_persons_numbers_and_nobody_else_does(
     await bob.disconnect()
 
 
-@pytest.mark.parametrize(
-    "collab_config",
-    [
-        {
-            "owners": ["alice"],
-            "default_role": "viewer",
-            "activity_per_person": False,
-            "editors_can_execute": True,
-        }
-    ],
-)
+@pytest.mark.parametrize("collab_config", [settings(activity_per_person=False)])
 async def test_with_per_person_numbers_off_nothing_per_person_is_kept(as_user, jp_root_dir, collab):
     room = await open_room(jp_root_dir, as_user)
     alice = await as_user("alice").client(room)
@@ -310,17 +307,7 @@ async def test_only_an_owner_presents_and_everyone_in_the_document_hears(as_user
     await carol.disconnect()
 
 
-@pytest.mark.parametrize(
-    "collab_config",
-    [
-        {
-            "owners": ["alice"],
-            "default_role": "viewer",
-            "max_messages_per_second": 1,
-            "message_burst": 5,
-        }
-    ],
-)
+@pytest.mark.parametrize("collab_config", [settings(max_messages_per_second=1, message_burst=5)])
 async def test_a_flooding_connection_is_closed_and_the_room_carries_on(
     as_user, jp_root_dir, collab
 ):

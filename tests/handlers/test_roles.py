@@ -256,7 +256,7 @@ async def test_the_presence_feed_shows_people_only_in_documents_one_may_read(
     feed = await jp_ws_fetch("api", "collab", "presence", headers=auth("carol"))
 
     snapshot = json.loads(await feed.read_message())
-    assert snapshot == {"type": "snapshot", "people": []}
+    assert snapshot == {"type": "snapshot", "people": [], "owner": False}
 
     await alice.grant("a.ipynb", "carol", "viewer")
     message = json.loads(await feed.read_message())

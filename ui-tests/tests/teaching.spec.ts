@@ -1,9 +1,10 @@
 /**
  * Teaching (issue 12), with the default server of the browser tests (token login, alice
- * owns the server, bob and carol are editors who may run code): carol's run fails and
- * everyone sees who ran the cell; the teacher's class dashboard shows both students and
- * marks carol stuck; the teacher follows bob, then presents the notebook to both, and
- * bob leaves while carol stays.
+ * owns the server, bob and carol are editors who may run code): bob and carol type in one
+ * cell at once and it is marked; while carol's cell runs everyone's toolbar says so, and
+ * when it fails everyone sees who ran it; the teacher's class dashboard shows both
+ * students and marks carol stuck; the teacher follows bob, then presents the notebook to
+ * both, and bob leaves while carol stays.
  */
 import { expect, Page, test } from '@playwright/test';
 
@@ -49,7 +50,7 @@ test('dashboard, stuck, run by, follow and present with a teacher and two studen
     data: { type: 'directory' }
   });
   expect(folder.ok(), await folder.text()).toBeTruthy();
-  await putFile(request, 'alice', nb, notebook('x = 1', 'print(undefined_name)', 'z = 3'));
+  await putFile(request, 'alice', nb, notebook('x = 1', 'import time; time.sleep(2); print(undefined_name)', 'z = 3'));
 
   const alice = await openAs(browser, 'alice', nb, { workspace: 'alice-teaching' });
   const bob = await openAs(browser, 'bob', nb, { workspace: 'bob-teaching' });
@@ -63,15 +64,34 @@ test('dashboard, stuck, run by, follow and present with a teacher and two studen
   await b.cell(0).click();
   await bob.keyboard.press('End');
   await bob.keyboard.type(' + 1');
+  // carol types in the same cell a moment later: a concurrent edit, marked on the cell
+  const c = editorIn(carol);
+  await c.cell(0).click();
+  await carol.keyboard.press('End');
+  await carol.keyboard.type(' + 2');
+  const marker = editorIn(alice).cells.nth(0).locator('.jp-collab-concurrent-badge');
+  await expect(marker).toHaveAttribute('data-collab-concurrent-count', '1');
+  await expect(marker).toHaveAttribute('title', /^Two people changed this cell at once 1 time/);
+  await expect(editorIn(alice).cells.nth(1).locator('.jp-collab-concurrent-badge')).toHaveCount(0);
+  await expect(
+    alice.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-collab-doc-activity')
+  ).toContainText('1 concurrent edit');
   await expect(carol.getByText('Python 3 (ipykernel) | Idle')).toBeVisible({ timeout: 90_000 });
   await selectCell(carol, 1);
   await carol.keyboard.press('Shift+Enter');
+  // while it runs, everyone's toolbar says who runs which cell
+  const busy = alice.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-collab-busy');
+  await expect(busy).toHaveText(`${USERS.carol.display_name} is running [2]`);
+  await expect(
+    editorIn(bob).cells.nth(1).locator('.jp-collab-run[data-collab-run-status="running"]')
+  ).toHaveText(`running… (${USERS.carol.display_name})`);
   await expect(editorIn(carol).cells.nth(1).locator('.jp-OutputArea')).toContainText(
     'NameError',
     { timeout: 60_000 }
   );
 
   // 2. everyone sees who ran it, and how it ended
+  await expect(busy).toHaveAttribute('data-collab-busy', 'false');
   const runLine = editorIn(alice).cells.nth(1).locator('.jp-collab-run');
   await expect(runLine).toHaveAttribute('data-collab-run-status', 'error');
   await expect(runLine).toHaveAttribute('data-collab-run-by', 'carol');
