@@ -2,3 +2,4 @@ import './base.css';
 import './execution.css';
 import './comments.css';
 import './activity.css';
+import './follow.css';

@@ -15,10 +15,16 @@ import { CollabContentProvider, ILiveDocument, sharedModelOf } from '../provider
 import {
   ClassDashboard,
   DocumentActivityItem,
+  editorViewOf,
   Follower,
   IFollowView,
   IPersonActivity,
-  markConcurrentCells
+  firstVisibleCell,
+  firstVisibleLine,
+  markConcurrentCells,
+  ScrollPlace,
+  ScrollPublisher,
+  scrollToLine
 } from '../teaching';
 import { ICollabContentProvider, ICollabPresence } from '../tokens';
 
@@ -125,7 +131,8 @@ export const teachingPlugin: JupyterFrontEndPlugin<void> = {
         clientId: event.client_id,
         path: live.path,
         held: event.hold,
-        presenter: true
+        presenter: true,
+        color: event.by.color ?? null
       });
     };
 
@@ -145,7 +152,10 @@ export const teachingPlugin: JupyterFrontEndPlugin<void> = {
           clientId: null,
           path: null,
           held: false,
-          presenter: false
+          presenter: false,
+          color: entry?.user.color ?? null,
+          // start in this document when they are in several; follow them anywhere after
+          startPath: typeof args.path === 'string' ? args.path : null
         });
       }
     });
@@ -246,7 +256,7 @@ export const teachingPlugin: JupyterFrontEndPlugin<void> = {
         state.listeners.add(render);
         notebook?.model?.cells.changed.connect(render);
         render();
-        const stopScroll = notebook ? publishScroll(panel as NotebookPanel, live) : () => undefined;
+        const stopScroll = publishScroll(panel, live);
         panel.disposed.connect(() => {
           state.listeners.delete(render);
           stopScroll();
@@ -366,43 +376,37 @@ async function openView(
     path,
     awareness,
     showCell: () => undefined,
+    showLine: line => {
+      const view = editorViewOf(widget);
+      if (view) {
+        scrollToLine(view, line);
+      }
+    },
     showCaret: clientId =>
       revealCaret(editor, caretOffset(awareness, clientId, (shared as any).ysource))
   };
 }
 
 /**
- * Publish the first cell one sees of a notebook as `scroll` in its awareness (what
- * followers and a presenter's audience scroll to), at most four times a second.
- * Returns: stop.
+ * Publish where one's view of a document is as `scroll` in its awareness (what followers
+ * and a presenter's audience scroll to): the first visible cell of a notebook, the first
+ * visible line of a text file; throttled, and only when it changed. Returns: stop.
  */
-function publishScroll(panel: NotebookPanel, live: ILiveDocument): () => void {
-  const notebook = panel.content;
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  let last: string | null = null;
-  const publish = (): void => {
-    timer = null;
-    const top = notebook.node.getBoundingClientRect().top;
-    const first = notebook.widgets.find(
-      cell => cell.node.isConnected && cell.node.getBoundingClientRect().bottom > top + 4
-    );
-    const id = first?.model.id ?? null;
-    if (id !== null && id !== last) {
-      last = id;
-      live.model.awareness.setLocalStateField('scroll', { cell: id });
+function publishScroll(panel: IDocumentWidget, live: ILiveDocument): () => void {
+  const where = (): ScrollPlace | null => {
+    if (panel instanceof NotebookPanel) {
+      return firstVisibleCell(panel.content);
     }
+    const view = editorViewOf(panel);
+    return view ? firstVisibleLine(view) : null;
   };
-  const onScroll = (): void => {
-    if (timer === null) {
-      timer = setTimeout(publish, 250);
-    }
-  };
+  const publisher = new ScrollPublisher({ awareness: live.model.awareness, where });
+  const onScroll = (): void => publisher.schedule();
+  // capture: scroll events do not bubble, and the scroller is deep inside the panel
   panel.node.addEventListener('scroll', onScroll, true);
   return () => {
     panel.node.removeEventListener('scroll', onScroll, true);
-    if (timer !== null) {
-      clearTimeout(timer);
-    }
+    publisher.dispose();
   };
 }
 

@@ -10,8 +10,9 @@
 import { ISignal, Signal } from '@lumino/signaling';
 import { Awareness } from 'y-protocols/awareness';
 
-import { isRecord } from '../cursors/model';
-import { PresenceModel } from '../presence/model';
+import { isRecord, isSafeColor } from '../cursors/model';
+import { IPresenceEntry, PresenceModel } from '../presence/model';
+import { lineOf } from './scroll';
 
 /** Whom to follow. */
 export interface IFollowTarget {
@@ -24,6 +25,10 @@ export interface IFollowTarget {
   /** A presenter holds their audience: own actions do not stop following. */
   readonly held: boolean;
   readonly presenter: boolean;
+  /** Their colour in the rooms (a swatch on the bar); not shown unless a safe CSS colour. */
+  readonly color?: string | null;
+  /** Where to start when they are in several documents (the dashboard row one chose). */
+  readonly startPath?: string | null;
 }
 
 /** What following needs of an open document view. */
@@ -34,6 +39,8 @@ export interface IFollowView {
   showCell(cell: string | null, scrollCell: string | null): void;
   /** Reveal the followed person's caret (text files). */
   showCaret(clientId: number): void;
+  /** Scroll so `line` (1-based) is at the top (text files; their `scroll.line`). */
+  showLine?(line: number): void;
 }
 
 /** Constructor options of `Follower`. */
@@ -68,6 +75,49 @@ export function followText(target: IFollowTarget): string {
 }
 
 /**
+ * Which of a person's places (feed entries) to follow: active before idle, then the one
+ * they moved in most recently (`movedAt`, higher is later), then `shown` (the document on
+ * screen, so a tie does not make the view jump), then `preferred`, then feed order.
+ *
+ * The feed sends an entry again when its person changes cell, joins, or goes idle or
+ * active, never while they type; the latest such change is the best sign of where they
+ * are now, since switching tabs in JupyterLab closes no connection.
+ */
+export function choosePlace(
+  candidates: ReadonlyArray<IPresenceEntry>,
+  movedAt: (entry: IPresenceEntry) => number,
+  shown: string | null,
+  preferred: string | null
+): IPresenceEntry | undefined {
+  const score = (e: IPresenceEntry): number[] => [
+    Number(!e.idle),
+    movedAt(e),
+    Number(e.path === shown),
+    Number(e.path === preferred)
+  ];
+  let best: IPresenceEntry | undefined;
+  let bestScore: number[] = [];
+  for (const entry of candidates) {
+    const s = score(entry);
+    if (best === undefined || isHigher(s, bestScore)) {
+      best = entry;
+      bestScore = s;
+    }
+  }
+  return best;
+}
+
+/** Lexicographic `a > b` of two equally long score lists. */
+function isHigher(a: number[], b: number[]): boolean {
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== b[i]) {
+      return a[i] > b[i];
+    }
+  }
+  return false;
+}
+
+/**
  * Follows one person at a time; `start` again to follow someone else.
  */
 export class Follower {
@@ -79,7 +129,8 @@ export class Follower {
     this._stop.className = 'jp-mod-styled jp-collab-follow-stop';
     this._stop.dataset.collabStopFollow = '';
     this._stop.addEventListener('click', () => this.stop());
-    this._bar.append(this._text, this._stop);
+    this._swatch.className = 'jp-collab-follow-swatch';
+    this._bar.append(this._swatch, this._text, this._stop);
     options.presence.changed.connect(this._sync, this);
   }
 
@@ -100,13 +151,20 @@ export class Follower {
     this._stop.textContent = target.presenter ? 'Leave' : 'Stop';
     this._stop.hidden = target.held;
     this._bar.dataset.collabPresenter = String(target.presenter);
+    this._bar.dataset.collabFollowing = target.username;
+    this._showColor(target.color ?? null);
+    // what the feed says now counts as old news: only later moves outrank `startPath`
+    this._moves = new Map(
+      [...this._options.presence.entries].map(([id, entry]) => [id, { entry, at: 0 }])
+    );
+    this._clock = 0;
     if (!this._bar.isConnected) {
       document.body.appendChild(this._bar);
       for (const kind of OWN_ACTIONS) {
         this._options.root.addEventListener(kind, this._onOwnAction, true);
       }
     }
-    this._view = null;
+    this._forgetView();
     this._changed.emit(target);
     this._sync();
   }
@@ -116,7 +174,7 @@ export class Follower {
       return;
     }
     this._target = null;
-    this._unbind();
+    this._forgetView();
     this._bar.remove();
     for (const kind of OWN_ACTIONS) {
       this._options.root.removeEventListener(kind, this._onOwnAction, true);
@@ -129,19 +187,48 @@ export class Follower {
     this._options.presence.changed.disconnect(this._sync, this);
   }
 
+  /** The person's colour as a swatch on the bar, or no swatch for an unsafe value. */
+  private _showColor(color: string | null): void {
+    const safe = isSafeColor(color) ? color.trim() : null;
+    this._swatch.hidden = safe === null;
+    this._swatch.style.background = safe ?? '';
+  }
+
+  /** Stamp the feed entries sent again since the last look with the next clock tick. */
+  private _noteMoves(): void {
+    const seen = new Map<string, { entry: IPresenceEntry; at: number }>();
+    let tick: number | null = null;
+    for (const [id, entry] of this._options.presence.entries) {
+      const before = this._moves.get(id);
+      if (before?.entry === entry) {
+        seen.set(id, before);
+      } else {
+        tick ??= ++this._clock;
+        seen.set(id, { entry, at: tick });
+      }
+    }
+    this._moves = seen;
+  }
+
   /** Find their document (the feed), open it if it is not the one shown, then follow. */
   private _sync(): void {
     const target = this._target;
     if (target === null) {
       return;
     }
+    this._noteMoves();
     const entries = [...this._options.presence.entries.values()].filter(
       e =>
         e.user.username === target.username &&
         (target.path === null || e.path === target.path) &&
         (target.clientId === null || e.client_id === target.clientId)
     );
-    const place = entries.find(e => !e.idle) ?? entries[0];
+    const place = choosePlace(
+      entries,
+      e => this._moves.get(e.id)?.at ?? 0,
+      this._opening ?? this._view?.path ?? null,
+      target.startPath ?? null
+    );
     if (!place) {
       this._text.textContent = `${followText(target)} · not in a shared document now`;
       return;
@@ -152,17 +239,24 @@ export class Follower {
       this._apply();
       return;
     }
+    const request = ++this._request;
     this._opening = place.path;
     void this._options.open(place.path, place.type).then(view => {
-      if (this._opening !== place.path) {
-        return;
+      if (request !== this._request) {
+        return; // another document (or person) was asked for since
       }
       this._opening = null;
-      if (view === null || this._target !== target) {
-        return;
+      if (view !== null && this._target === target) {
+        this._bind(view);
       }
-      this._bind(view);
     });
+  }
+
+  /** Let go of the document shown and of any still opening (its answer is ignored). */
+  private _forgetView(): void {
+    this._unbind();
+    this._opening = null;
+    this._request++;
   }
 
   private _bind(view: IFollowView): void {
@@ -187,13 +281,16 @@ export class Follower {
     }
     const state = view.awareness.getStates().get(clientId);
     const { cell, scroll } = placeOf(state);
-    const key = `${cell}\u0000${scroll}`;
-    if (key === this._last) {
-      view.showCaret(clientId);
-      return;
+    const line = lineOf(state);
+    const key = `${cell}\u0000${scroll}\u0000${line}`;
+    if (key !== this._last) {
+      this._last = key;
+      view.showCell(cell, scroll);
+      if (line !== null) {
+        view.showLine?.(line);
+      }
     }
-    this._last = key;
-    view.showCell(cell, scroll);
+    // after the line: their caret, if it is off our (maybe shorter) screen
     view.showCaret(clientId);
   };
 
@@ -212,12 +309,18 @@ export class Follower {
   private readonly _bar = document.createElement('div');
   private readonly _text = document.createElement('span');
   private readonly _stop = document.createElement('button');
+  private readonly _swatch = document.createElement('span');
   private readonly _changed = new Signal<this, IFollowTarget | null>(this);
   private _target: IFollowTarget | null = null;
   private _view: IFollowView | null = null;
   private _opening: string | null = null;
+  /** Counts `open` calls: only the answer to the latest one is bound. */
+  private _request = 0;
   private _clientId: number | null = null;
   private _last = '';
+  /** Each feed entry as last seen, and the tick when it was last sent again. */
+  private _moves = new Map<string, { entry: IPresenceEntry; at: number }>();
+  private _clock = 0;
 }
 
 const OWN_ACTIONS = ['keydown', 'mousedown', 'wheel', 'touchstart'] as const;

@@ -5,4 +5,5 @@
 export * from './activity';
 export * from './dashboard';
 export * from './follow';
+export * from './scroll';
 export * from './doc-activity';
