@@ -64,6 +64,7 @@ SIDES = {
     "activity": (OURS, ["--CollabApp.metrics_enabled=False"]),
     "metrics": (OURS, ["--CollabApp.activity_tracking=False"]),
     "counting": (OURS, ["--CollabApp.activity_interval_seconds=3600"]),  # nothing sent
+    "on5": (OURS, ["--CollabApp.activity_interval_seconds=5"]),  # numbers every 5 s
 }
 
 
@@ -264,7 +265,7 @@ def main() -> int:
     parser.add_argument(
         "--sides",
         default="on,off,theirs",
-        help="any of on, off, theirs, activity, metrics, counting, off2 (comma-separated)",
+        help="any of on, off, theirs, activity, metrics, counting, on5, off2 (comma-separated)",
     )
     args = parser.parse_args()
     out = asyncio.run(run(args.seconds, args.reps, args.sides.split(",")))
