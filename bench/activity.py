@@ -46,6 +46,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import psutil
 from client import AWARENESS, DocClient, connect, var_uint
 from notebooks import write_notebook
 from pycrdt import Array
@@ -66,6 +67,18 @@ SIDES = {
     "counting": (OURS, ["--CollabApp.activity_interval_seconds=3600"]),  # nothing sent
     "on5": (OURS, ["--CollabApp.activity_interval_seconds=5"]),  # numbers every 5 s
 }
+
+
+def runtime_s(pid: int) -> float:
+    """The process's on-CPU time from the scheduler (each thread's ``schedstat``, in ns):
+    measured at every context switch, not sampled at the timer tick as utime/stime are."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue  # a thread that ended meanwhile
+    return total / 1e9
 
 
 def awareness(client_id: int, state: dict[str, Any]) -> bytes:
@@ -136,6 +149,8 @@ async def one_run(base: Path, names: list[str], rep: int, seconds: float) -> lis
         ]
         count = int(RATE * seconds)
         before = [server.cpu_split() for server in servers]
+        switches = [psutil.Process(server.pid).num_ctx_switches() for server in servers]
+        runtimes = [runtime_s(server.pid) for server in servers]
         t0 = time.monotonic()
         # each server's keystrokes are spread between the others' (server i types at
         # k + i/n ticks): typed all at once, the first one woken cost ~10 % more
@@ -150,9 +165,16 @@ async def one_run(base: Path, names: list[str], rep: int, seconds: float) -> lis
         # last activity push inside the window, as it is every 2 s while people type
         await asyncio.sleep(0.5)
         after = [server.cpu_split() for server in servers]
+        ran = [runtime_s(server.pid) - r0 for server, r0 in zip(servers, runtimes, strict=True)]
+        switched = [
+            psutil.Process(server.pid).num_ctx_switches().voluntary - before_switches.voluntary
+            for server, before_switches in zip(servers, switches, strict=True)
+        ]
         wall = time.monotonic() - t0
         results = []
-        for name, (user0, system0), (user1, system1) in zip(names, before, after, strict=True):
+        for name, (user0, system0), (user1, system1), woken, on_cpu in zip(
+            names, before, after, switched, ran, strict=True
+        ):
             cpu = user1 + system1 - user0 - system0
             results.append(
                 {
@@ -165,6 +187,9 @@ async def one_run(base: Path, names: list[str], rep: int, seconds: float) -> lis
                     "cpu_share": cpu / wall,
                     "user_us_per_update": (user1 - user0) / count * 1e6,
                     "system_us_per_update": (system1 - system0) / count * 1e6,
+                    # times the server slept and was woken (fewer: more work per wake-up)
+                    "wakeups_per_update": woken / count,
+                    "schedstat_us_per_update": on_cpu / count * 1e6,
                 }
             )
         return results
