@@ -80,7 +80,7 @@ def inserted_text(update: bytes) -> int:
     activity service counts as typed. A keystroke takes a fast path (~1 µs); anything else
     is read struct by struct without applying it (~6 µs for a small update), up to the
     first content it does not need to read (a cell's metadata, outputs): what came before
-    is counted. A malformed update counts 0."""
+    is counted, also when a struct cannot be read."""
     quick = _one_string(update)
     if quick is not None:
         return quick
@@ -130,6 +130,8 @@ def inserted_text(update: bytes) -> int:
                 else:
                     return total  # lib0 "any" values (maps of a cell, outputs): not text
     except (ProtocolError, IndexError):
+        # pycrdt already applied this update, so it is well-formed; a struct this reader
+        # does not know ends the count, which is a statistic and decides nothing
         return total
     return total
 

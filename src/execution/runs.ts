@@ -7,7 +7,8 @@
 import type { INotebookCellExecutor } from '@jupyterlab/notebook';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { IRun, IRunRequest, IStampedUser, ServerEvent } from '../connection';
+import { IRun, IRunRequest, ServerEvent } from '../connection';
+import { labelOf } from '../cursors/model';
 
 /**
  * The latest run of every cell of one notebook, kept from `run` and `runs` events.
@@ -47,11 +48,6 @@ export class CellRuns {
   private readonly _changed = new Signal<this, void>(this);
 }
 
-/** A person's name as people read it. */
-export function nameOf(user: IStampedUser): string {
-  return user.display_name || user.name || user.username;
-}
-
 /**
  * How long ago, in words: `just now`, `5 s ago`, `2 min ago`, `3 h ago`, `4 days ago`.
  */
@@ -79,7 +75,7 @@ export function ago(seconds: number): string {
  * `run by Bob · 1 min ago · ended unknown` (Bob left before it ended).
  */
 export function runLine(run: IRun, now: number, me?: string): string {
-  const who = run.by.username === me ? 'you' : nameOf(run.by);
+  const who = run.by.username === me ? 'you' : labelOf(run.by);
   if (run.status === 'running') {
     return `running… (${who})`;
   }
@@ -103,7 +99,7 @@ export function busyText(
   if (running.length === 0) {
     return null;
   }
-  const names = [...new Set(running.map(run => (run.by.username === me ? 'You' : nameOf(run.by))))];
+  const names = [...new Set(running.map(run => (run.by.username === me ? 'You' : labelOf(run.by))))];
   const who =
     names.length === 1
       ? names[0]

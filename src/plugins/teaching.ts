@@ -10,6 +10,7 @@ import { NotebookPanel } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
 import { IActivityEvent, IPresentingEvent } from '../connection';
+import { labelOf } from '../cursors/model';
 import { caretOffset, revealCaret } from '../presence';
 import { CollabContentProvider, ILiveDocument, sharedModelOf } from '../provider';
 import {
@@ -80,15 +81,16 @@ export const teachingPlugin: JupyterFrontEndPlugin<void> = {
       root: app.shell.node
     });
     const presenterBar = new PresenterBar();
+    const listened = new Set<unknown>(); // documents whose events are already followed
 
     // -- per document: activity and presenting events ---------------------------------
     provider.documentChanged.connect((_, live) => {
       const connection = provider.connectionOf(live.model);
-      if (connection === null || states.get(live.model)?.listeners.has(noop)) {
+      if (connection === null || listened.has(live.model)) {
         return;
       }
+      listened.add(live.model);
       const state = stateOf(live.model);
-      state.listeners.add(noop); // connected once
       connection.eventReceived.connect((__, event) => {
         if (event.type === 'activity') {
           state.activity = event;
@@ -105,6 +107,7 @@ export const teachingPlugin: JupyterFrontEndPlugin<void> = {
           presenterBar.hide();
         }
         states.delete(live.model);
+        listened.delete(live.model);
       });
     });
 
@@ -127,7 +130,7 @@ export const teachingPlugin: JupyterFrontEndPlugin<void> = {
       }
       follower.start({
         username: event.by.username,
-        label: event.by.display_name || event.by.name || event.by.username,
+        label: labelOf(event.by),
         clientId: event.client_id,
         path: live.path,
         held: event.hold,
@@ -148,7 +151,7 @@ export const teachingPlugin: JupyterFrontEndPlugin<void> = {
         );
         follower.start({
           username,
-          label: entry?.user.display_name || entry?.user.name || username,
+          label: entry ? labelOf(entry.user) : username,
           clientId: null,
           path: null,
           held: false,
@@ -289,8 +292,7 @@ export const teachingPlugin: JupyterFrontEndPlugin<void> = {
       for (const entry of model.entries.values()) {
         const username = entry.user.username;
         if (username && username !== me()) {
-          const label = entry.user.display_name || entry.user.name || username;
-          now.set(`${username}\u0000${entry.path}`, label);
+          now.set(`${username}\u0000${entry.path}`, labelOf(entry.user));
         }
       }
       const previous = before;
@@ -304,10 +306,6 @@ export const teachingPlugin: JupyterFrontEndPlugin<void> = {
     });
   }
 };
-
-function noop(): void {
-  // marks a document whose connection is already listened to
-}
 
 /**
  * The notices for what changed between two sets of people in documents (key

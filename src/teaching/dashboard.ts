@@ -7,8 +7,8 @@
  */
 import { Widget } from '@lumino/widgets';
 
-import { labelTextColor } from '../cursors/model';
-import { PresenceModel } from '../presence/model';
+import { isSafeColor, labelTextColor } from '../cursors/model';
+import { initialsOf, PresenceModel } from '../presence/model';
 import { ago } from '../execution/runs';
 import {
   boardRows,
@@ -167,13 +167,14 @@ export class ClassDashboard extends Widget {
     const person = document.createElement('td');
     const avatar = document.createElement('span');
     avatar.className = 'jp-collab-avatar';
-    const color = a.color ?? 'var(--jp-brand-color1)';
-    avatar.style.backgroundColor = color;
-    const text = a.color ? labelTextColor(a.color) : null;
+    // the colour comes from the feed: shown only when it is a plain CSS colour
+    const safe = isSafeColor(a.color) ? a.color : null;
+    avatar.style.backgroundColor = safe ?? 'var(--jp-brand-color1)';
+    const text = safe ? labelTextColor(safe) : null;
     if (text !== null) {
       avatar.style.color = text;
     }
-    avatar.textContent = initials(a.label);
+    avatar.textContent = initialsOf({ display_name: a.label });
     person.append(avatar, ` ${a.label}`);
 
     const place = cell(
@@ -219,11 +220,6 @@ function cell(text: string): HTMLElement {
   const td = document.createElement('td');
   td.textContent = text;
   return td;
-}
-
-function initials(label: string): string {
-  const words = label.split(/\s+/).filter(Boolean);
-  return words.slice(0, 2).map(w => w[0].toUpperCase()).join('') || '?';
 }
 
 /**

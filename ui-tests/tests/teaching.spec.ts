@@ -39,6 +39,19 @@ async function selectCell(page: Page, index: number): Promise<void> {
   await editorIn(page).cells.nth(index).locator('.jp-InputPrompt').click();
 }
 
+/**
+ * A cell that runs until the test writes `class1/release` (the kernel's working folder is the
+ * notebook's), then fails: the run lasts exactly as long as the test looks at it.
+ */
+const RUN_UNTIL_RELEASED = [
+  'import pathlib, time',
+  'for _ in range(1200):  # at most a minute',
+  "    if pathlib.Path('release').exists():",
+  '        break',
+  '    time.sleep(0.05)',
+  'print(undefined_name)'
+].join('\n');
+
 test('dashboard, stuck, run by, follow and present with a teacher and two students', async ({
   browser,
   request
@@ -50,7 +63,7 @@ test('dashboard, stuck, run by, follow and present with a teacher and two studen
     data: { type: 'directory' }
   });
   expect(folder.ok(), await folder.text()).toBeTruthy();
-  await putFile(request, 'alice', nb, notebook('x = 1', 'import time; time.sleep(2); print(undefined_name)', 'z = 3'));
+  await putFile(request, 'alice', nb, notebook('x = 1', RUN_UNTIL_RELEASED, 'z = 3'));
 
   const alice = await openAs(browser, 'alice', nb, { workspace: 'alice-teaching' });
   const bob = await openAs(browser, 'bob', nb, { workspace: 'bob-teaching' });
@@ -85,6 +98,7 @@ test('dashboard, stuck, run by, follow and present with a teacher and two studen
   await expect(
     editorIn(bob).cells.nth(1).locator('.jp-collab-run[data-collab-run-status="running"]')
   ).toHaveText(`running… (${USERS.carol.display_name})`);
+  await putFile(request, 'alice', 'class1/release', '');
   await expect(editorIn(carol).cells.nth(1).locator('.jp-OutputArea')).toContainText(
     'NameError',
     { timeout: 60_000 }
