@@ -86,6 +86,7 @@ class PersonActivity:
     last_error: dict[str, Any] | None = None  # {"name", "cell", "at"} of the latest run
     last_seen: float = 0.0  # the last edit or run (wall clock)
     version: int = 0  # bumped by every count: a row is made again only when it changed
+    marks: int = 0  # bumped when a run ended or a cell was first edited (shown at once)
     row: tuple[tuple[int, int], dict[str, Any]] | None = None  # (version, bucket), row
 
 
@@ -129,8 +130,9 @@ class ActivityBook:
             person.last_seen = now
         began = []
         for cell in cells:
-            if person is not None and len(person.cells) < 10_000:
+            if person is not None and cell not in person.cells and len(person.cells) < 10_000:
                 person.cells.add(cell)
+                person.marks += 1
             if self._concurrent(document, cell, username, now):
                 began.append(cell)
         return began
@@ -144,6 +146,7 @@ class ActivityBook:
             return
         person.last_seen = now
         person.version += 1
+        person.marks += 1
         if ok:
             person.runs_ok += 1
             person.last_error = None  # their latest run worked: not stuck on an error

@@ -46,6 +46,9 @@ class PresenceFeed:
         self._personal: dict[str, list[Subscriber]] = {}  # username -> its windows
         self._owners: list[Subscriber] = []  # the server's owners' feeds (activity)
         self._timer: asyncio.TimerHandle | None = None
+        # what an owner's feed gets right after its snapshot (the activity service's rows,
+        # which later ``to_owners`` messages change)
+        self.owner_greeting: Callable[[], dict[str, Any] | None] | None = None
 
     @property
     def has_subscribers(self) -> bool:
@@ -82,6 +85,9 @@ class PresenceFeed:
         if owner:
             self._owners.append(personal)
         subscriber({"type": "snapshot", "people": list(self._current.values())})
+        greeting = self.owner_greeting() if owner and self.owner_greeting is not None else None
+        if greeting is not None:
+            personal(greeting)
 
         def unsubscribe() -> None:
             if subscriber in self._subscribers:

@@ -4,10 +4,13 @@ time with a hand-moved clock."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pycrdt
 from jupyter_ydoc import YNotebook
 
 from jupyter_collab.activity import PASTE_CHARS, ActivityBook, Ring
+from jupyter_collab.rooms.activity import NUMBERS_SECONDS, _worth_sending
 from jupyter_collab.rooms.updates import inserted_text
 
 
@@ -101,3 +104,19 @@ def test_people_who_left_are_pruned_after_the_window():
     assert ("bob", "d") in book.people  # still connected
     book.prune(700.0, connected=set())
     assert book.people == {}
+
+
+def test_a_room_hears_its_numbers_at_most_every_ten_seconds_and_people_at_once():
+    def event(active: int, edits: int, count: int = 0, last: float = 0.0) -> dict[str, Any]:
+        cells = {"c1": {"count": count, "last": last}} if count else {}
+        concurrent = {"count": count, "per_min": count / 10, "cells": cells}
+        return {"people_active": active, "edits_per_min": edits, "concurrent": concurrent}
+
+    sent = event(2, 40, 1, last=100.0)
+    assert _worth_sending(None, sent, 0.0)
+    assert not _worth_sending(sent, event(2, 80, 1, last=101.0), 2.0)  # numbers: wait
+    assert _worth_sending(sent, event(2, 80, 1), NUMBERS_SECONDS)
+    assert not _worth_sending(sent, event(2, 41, 1, last=100.0), NUMBERS_SECONDS)  # a wobble
+    assert _worth_sending(sent, event(2, 40, 1, last=108.0), NUMBERS_SECONDS)  # typed on
+    assert _worth_sending(sent, event(3, 40, 1, last=100.0), 0.5)  # someone came
+    assert _worth_sending(sent, event(2, 40, 2, last=100.0), 0.5)  # a new concurrent edit

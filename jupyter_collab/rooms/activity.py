@@ -24,12 +24,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Hashable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import metrics
-from ..activity import ActivityBook
+from ..activity import BUCKET_SECONDS, ActivityBook, PersonActivity
 from ..permissions import Role
 from ..presence import PresenceFeed
 from ..protocol import encode_event
@@ -45,6 +45,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_ENAME = 100
+# a row of the owners' feed whose numbers alone changed (rates, sparklines: every tick
+# while someone types) is sent again at most this often; a room's event likewise
+NUMBERS_SECONDS = 10.0
 T = TypeVar("T")
 
 
@@ -100,8 +103,10 @@ class ActivityService:
         self._clock = clock
         self._monotonic = monotonic
         self._last_push = 0.0
-        self._sent_rooms: dict[str, dict[str, Any]] = {}  # doc id: the last activity event
-        self._sent_owners: dict[str, Any] | None = None
+        # doc id: the last activity event sent to the room, and when
+        self._sent_rooms: dict[str, tuple[dict[str, Any], float]] = {}
+        self._sent_people = _SentRows()  # (username, path): the row owners were sent
+        self._sent_documents = _SentRows()  # path: the row owners were sent
         self._users: dict[str, dict[str, Any]] = {}  # username: identity, as last seen
         self._runs: dict[str, dict[str, dict[str, Any]]] = {}  # doc id: cell: latest run
         self._run_ids: dict[tuple[str, str], asyncio.Future[int]] = {}  # (doc, cell): row
@@ -119,6 +124,8 @@ class ActivityService:
         hooks.closed.subscribe(self._closed)
         hooks.handle("run", self._run)
         hooks.handle("present", self._present)
+        if self.tracking and self.book.per_person:
+            self.feed.owner_greeting = self.owners_snapshot
 
     # -- activity ---------------------------------------------------------------------
 
@@ -174,14 +181,22 @@ class ActivityService:
 
     def _push_room(self, room: Room, now: float) -> None:
         message = self.room_event(room, now)
-        if _worth_sending(self._sent_rooms.get(room.doc_id), message):
-            self._sent_rooms[room.doc_id] = message
+        before, at = self._sent_rooms.get(room.doc_id, (None, now))
+        if _worth_sending(before, message, now - at):
+            self._sent_rooms[room.doc_id] = (message, now)
             room.broadcast_event(message)
 
-    def owners_message(self, now: float) -> dict[str, Any]:
-        """The feed's ``activity`` message: every person and document (owners only)."""
-        people = []
-        documents = []
+    def owners_message(self, now: float) -> dict[str, Any] | None:
+        """The feed's next ``activity`` message (owners only): the rows of people and
+        documents that changed since the last one, and those gone; ``None`` when nothing
+        did. What a row says at once: state, place, runs, errors, cells edited, people
+        active, concurrent edits. Its numbers alone (rates, sparklines) move it at most
+        every ``NUMBERS_SECONDS``: while a class types they change every tick, and
+        sending 100 rows every 2 s was most of what activity cost (bench/activity.py)."""
+        people: list[dict[str, Any]] = []
+        documents: list[dict[str, Any]] = []
+        seen_people: set[tuple[str, str]] = set()
+        seen_documents: set[str] = set()
         counted: dict[str, list[str]] = {}  # doc id: who has numbers there
         for username, doc_id in self.book.people:
             counted.setdefault(doc_id, []).append(username)
@@ -195,23 +210,70 @@ class ActivityService:
                 person = self.book.people.get((username, room.doc_id))
                 if person is None:
                     continue  # connected, but no numbers yet: the presence feed has them
-                people.append(self._person_row(room, username, clients, person, now))
-            row = self.book.document_row(room.doc_id, now)
-            documents.append(
-                {
+                key = (username, room.path)
+                seen_people.add(key)
+                place = self._place(room, clients, person, now)
+                marks = (person.marks, *place.values())
+                if not self._sent_people.due(key, marks, now):
+                    continue
+                row = {
+                    **self.book.person_row(person, now),
+                    "user": self._users.get(username, {"username": username}),
                     "path": room.path,
                     "type": room.kind,
-                    "people_active": self._people_active(room),
-                    "edits_per_min": row["edits_per_min"],
-                    "spark": row["spark"],
-                    "concurrent": {k: row["concurrent"][k] for k in ("count", "per_min")},
+                    **place,
                 }
-            )
-        return {"type": "activity", "now": now, "people": people, "documents": documents}
+                if self._sent_people.put(key, marks, row, now):
+                    people.append(row)
+            seen_documents.add(room.path)
+            people_active = self._people_active(room)
+            document = self.book.document_row(room.doc_id, now)
+            concurrent = {k: document["concurrent"][k] for k in ("count", "per_min")}
+            marks = (people_active, concurrent["count"])
+            if self._sent_documents.due(room.path, marks, now):
+                row = {
+                    "path": room.path,
+                    "type": room.kind,
+                    "people_active": people_active,
+                    "edits_per_min": document["edits_per_min"],
+                    "spark": document["spark"],
+                    "concurrent": concurrent,
+                }
+                if self._sent_documents.put(room.path, marks, row, now):
+                    documents.append(row)
+        gone_people = self._sent_people.forget_all_but(seen_people)
+        gone_documents = self._sent_documents.forget_all_but(seen_documents)
+        if not (people or documents or gone_people or gone_documents):
+            return None
+        return {
+            "type": "activity",
+            "full": False,
+            "now": now,
+            "people": people,
+            "documents": documents,
+            "gone": {"people": [list(k) for k in gone_people], "documents": gone_documents},
+        }
 
-    def _person_row(
-        self, room: Room, username: str, clients: list[Client], person: Any, now: float
+    def owners_snapshot(self) -> dict[str, Any] | None:
+        """Every row the owners' feeds were sent, for an owner's feed that just opened
+        (the changes that follow apply to it); ``None`` while there are none, or without
+        per-person numbers."""
+        people, documents = self._sent_people.rows(), self._sent_documents.rows()
+        if not (self.tracking and self.book.per_person and (people or documents)):
+            return None
+        return {
+            "type": "activity",
+            "full": True,
+            "now": self._clock(),
+            "people": people,
+            "documents": documents,
+            "gone": {"people": [], "documents": []},
+        }
+
+    def _place(
+        self, room: Room, clients: list[Client], person: PersonActivity, now: float
     ) -> dict[str, Any]:
+        """Where a person is and how active, from their connections to ``room``."""
         mono = self._monotonic()
         latest = max(clients, key=lambda c: c.last_active, default=None)
         if latest is None:
@@ -228,23 +290,19 @@ class ActivityService:
             )
         cell = latest.cell if latest is not None else None
         return {
-            **self.book.person_row(person, now),
-            "user": self._users.get(username, {"username": username}),
-            "path": room.path,
-            "type": room.kind,
             "cell": cell,
             "cell_index": (
                 None if cell is None or room.cells is None else room.cells.index_of(cell)
             ),
             "state": state,
-            "last_active": round(last_active, 1),
+            # whole buckets: while someone types it would change every tick, and the
+            # dashboard shows idle time in minutes
+            "last_active": float(int(last_active // BUCKET_SECONDS) * BUCKET_SECONDS),
         }
 
     def _push_owners(self, now: float) -> None:
         message = self.owners_message(now)
-        unchanged = {**message, "now": None}
-        if unchanged != self._sent_owners:
-            self._sent_owners = unchanged
+        if message is not None:
             self.feed.to_owners(message)
 
     def _people_active(self, room: Room) -> int:
@@ -276,7 +334,7 @@ class ActivityService:
             client.channel.send(encode_event(_presenting_event(presenter)))
         sent = self._sent_rooms.get(room.doc_id)
         if sent is not None:
-            client.channel.send(encode_event(sent))
+            client.channel.send(encode_event(sent[0]))
 
     def _left(self, event: h.Left) -> None:
         room, client = event.room, event.client
@@ -441,20 +499,58 @@ class ActivityService:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
 
-def _worth_sending(before: dict[str, Any] | None, after: dict[str, Any]) -> bool:
-    """Whether a room's ``activity`` event says something new: people became active or
-    idle, a concurrent edit happened, or the edit rate moved by more than a tenth (or to
-    or from zero). While people type, the rate wobbles every 2 s; telling every client of
-    every room each wobble cost more than counting the edits (bench/activity.py)."""
+class _SentRows:
+    """The rows the owners' feeds were sent, by key, and when each row's numbers were."""
+
+    def __init__(self) -> None:
+        self._rows: dict[Hashable, tuple[tuple[Any, ...], dict[str, Any], float]] = {}
+
+    def due(self, key: Hashable, marks: tuple[Any, ...], now: float) -> bool:
+        """Whether the row is worth making again: it is new, what it says at once
+        (``marks``) changed, or its numbers are ``NUMBERS_SECONDS`` old."""
+        sent = self._rows.get(key)
+        return sent is None or sent[0] != marks or now - sent[2] >= NUMBERS_SECONDS
+
+    def put(self, key: Hashable, marks: tuple[Any, ...], row: dict[str, Any], now: float) -> bool:
+        """Keep ``row`` as sent; returns whether it differs from the one sent before."""
+        sent = self._rows.get(key)
+        self._rows[key] = (marks, row, now)
+        return sent is None or sent[1] != row
+
+    def forget_all_but(self, seen: set[Any]) -> list[Any]:
+        """Forget the rows not in ``seen``; returns their keys."""
+        gone = [key for key in self._rows if key not in seen]
+        for key in gone:
+            del self._rows[key]
+        return gone
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [row for _, row, _ in self._rows.values()]
+
+
+def _worth_sending(before: dict[str, Any] | None, after: dict[str, Any], since: float) -> bool:
+    """Whether a room's ``activity`` event says something new: at once when people
+    became active or idle or a concurrent edit happened; else, ``since`` the last one
+    sent at least ``NUMBERS_SECONDS``, when the edit rate moved by more than a tenth (or
+    to or from zero) or a cell's latest concurrent edit moved. While people type the
+    rate wobbles and a shared cell's ``last`` moves every tick; telling every client of
+    every room each time cost more than counting the edits (bench/activity.py)."""
     if before is None:
         return True
-    if (before["people_active"], before["concurrent"]) != (
-        after["people_active"],
-        after["concurrent"],
-    ):
+    if before["people_active"] != after["people_active"] or _episodes(before) != _episodes(after):
         return True
+    if since < NUMBERS_SECONDS:
+        return False
     old, new = int(before["edits_per_min"]), int(after["edits_per_min"])
-    return (old == 0) != (new == 0) or abs(new - old) > max(2, old / 10)
+    moved = before["concurrent"]["cells"] != after["concurrent"]["cells"]
+    return moved or (old == 0) != (new == 0) or abs(new - old) > max(2, old / 10)
+
+
+def _episodes(event: dict[str, Any]) -> tuple[Any, ...]:
+    """A room event's concurrent edits, without when each cell's latest was."""
+    concurrent = event["concurrent"]
+    cells = concurrent["cells"]
+    return (concurrent["count"], *sorted((cell, e["count"]) for cell, e in cells.items()))
 
 
 def _presenting_event(presenter: dict[str, Any]) -> dict[str, Any]:

@@ -98,6 +98,38 @@ describe('parseActivity', () => {
     expect(model.activity).toBeNull();
     expect(model.lastChange).toBe('clear');
   });
+
+  it('keeps every row: later messages change some, drop the gone, a full one replaces all', () => {
+    const model = new PresenceModel();
+    const person = (username: string, path: string, edits: number) => ({
+      username,
+      path,
+      state: 'active',
+      edits_per_min: edits
+    });
+    const doc = (path: string, edits: number) => ({ path, edits_per_min: edits });
+    const send = (message: Record<string, unknown>) =>
+      model.apply(parsePresenceMessage({ type: 'activity', now: NOW, ...message }));
+    const rows = () =>
+      model.activity?.people.map(p => `${p.username}@${p.path}:${p.editsPerMin}`).sort();
+
+    send({
+      full: true,
+      people: [person('bob', 'a.ipynb', 1), person('bob', 'b.ipynb', 2), person('ann', 'a.ipynb', 3)],
+      documents: [doc('a.ipynb', 4), doc('b.ipynb', 2)]
+    });
+    send({
+      people: [person('ann', 'a.ipynb', 9)],
+      documents: [],
+      gone: { people: [['bob', 'b.ipynb'], 'junk'], documents: ['b.ipynb'] }
+    });
+    expect(rows()).toEqual(['ann@a.ipynb:9', 'bob@a.ipynb:1']);
+    expect(model.activity?.documents.map(d => d.path)).toEqual(['a.ipynb']);
+
+    send({ full: true, people: [person('cat', 'c.ipynb', 5)], documents: [] });
+    expect(rows()).toEqual(['cat@c.ipynb:5']);
+    expect(model.activity?.documents).toEqual([]);
+  });
 });
 
 describe('stuck', () => {

@@ -6,7 +6,12 @@
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { AwarenessUser, isRecord, isSafeColor, labelOf, readUser } from '../cursors/model';
-import { IActivityMessage, parseActivity } from '../teaching/activity';
+import {
+  applyActivity,
+  IActivityChange,
+  IActivityMessage,
+  parseActivity
+} from '../teaching/activity';
 
 /**
  * One connection to one document, as the presence feed sends it.
@@ -44,7 +49,7 @@ export type PresenceMessage =
       readonly gone: string[];
     }
   | INotice
-  | IActivityMessage;
+  | IActivityChange;
 
 /**
  * Told to this person only (docs/PROTOCOL.md, "The presence feed"): someone mentioned
@@ -194,7 +199,7 @@ export class PresenceModel {
       return;
     }
     if (message.type === 'activity') {
-      this._activity = message;
+      this._activity = applyActivity(this._activity, message);
       this._activityChanged.emit();
       return;
     }

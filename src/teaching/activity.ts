@@ -40,13 +40,68 @@ export interface IDocumentActivity {
   readonly concurrentPerMin: number;
 }
 
-/** The feed's `activity` message, read. */
+/** The owners' numbers: every person's and document's row (what the model keeps). */
 export interface IActivityMessage {
   readonly type: 'activity';
   /** Epoch seconds on the server. */
   readonly now: number;
   readonly people: IPersonActivity[];
   readonly documents: IDocumentActivity[];
+}
+
+/**
+ * One `activity` message of the feed, read: every row (`full`, right after the feed's
+ * snapshot) or the rows that changed since the last message, and those gone.
+ */
+export interface IActivityChange extends IActivityMessage {
+  readonly full: boolean;
+  /** People rows gone, as `personKey` gives. */
+  readonly gonePeople: string[];
+  /** Document rows gone, by path. */
+  readonly goneDocuments: string[];
+}
+
+/** What identifies a person's row: the same person has a row per document. */
+export function personKey(username: string, path: string): string {
+  return JSON.stringify([username, path]);
+}
+
+/**
+ * The rows after a change: a full message replaces them all, else changed rows replace
+ * theirs and gone ones are dropped.
+ */
+export function applyActivity(
+  before: IActivityMessage | null,
+  change: IActivityChange
+): IActivityMessage {
+  const people = new Map<string, IPersonActivity>();
+  const documents = new Map<string, IDocumentActivity>();
+  if (before !== null && !change.full) {
+    for (const row of before.people) {
+      people.set(personKey(row.username, row.path), row);
+    }
+    for (const row of before.documents) {
+      documents.set(row.path, row);
+    }
+    for (const key of change.gonePeople) {
+      people.delete(key);
+    }
+    for (const path of change.goneDocuments) {
+      documents.delete(path);
+    }
+  }
+  for (const row of change.people) {
+    people.set(personKey(row.username, row.path), row);
+  }
+  for (const row of change.documents) {
+    documents.set(row.path, row);
+  }
+  return {
+    type: 'activity',
+    now: change.now,
+    people: [...people.values()],
+    documents: [...documents.values()]
+  };
 }
 
 const STATES: readonly unknown[] = ['active', 'idle', 'away'];
@@ -65,7 +120,7 @@ function sparkOf(value: unknown): number[] {
  * Raises:
  *   TypeError: not an activity message at all.
  */
-export function parseActivity(value: unknown): IActivityMessage {
+export function parseActivity(value: unknown): IActivityChange {
   if (!isRecord(value) || value.type !== 'activity' || !Array.isArray(value.people)) {
     throw new TypeError('Not an activity message');
   }
@@ -126,7 +181,30 @@ export function parseActivity(value: unknown): IActivityMessage {
       concurrentPerMin: num(concurrent.per_min)
     });
   }
-  return { type: 'activity', now: num(value.now), people, documents };
+  const gone = isRecord(value.gone) ? value.gone : {};
+  const gonePeople: string[] = [];
+  for (const key of Array.isArray(gone.people) ? gone.people : []) {
+    if (
+      Array.isArray(key) &&
+      key.length === 2 &&
+      typeof key[0] === 'string' &&
+      typeof key[1] === 'string'
+    ) {
+      gonePeople.push(personKey(key[0], key[1]));
+    }
+  }
+  const goneDocuments = (Array.isArray(gone.documents) ? gone.documents : []).filter(
+    (path): path is string => typeof path === 'string'
+  );
+  return {
+    type: 'activity',
+    full: value.full === true,
+    now: num(value.now),
+    people,
+    documents,
+    gonePeople,
+    goneDocuments
+  };
 }
 
 /** The folder a path is in, with a trailing slash (`""` at the root). */

@@ -3,6 +3,7 @@ edits and may run code, carol only reads. What each of them sees, and what is ke
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -227,23 +228,44 @@ async def test_owners_get_each_persons_numbers_and_nobody_else_does(
         {"type": "run", "cell": "c2", "phase": "end", "status": "error", "ename": "ValueError"}
     )
 
-    def bobs_row(message: dict[str, Any]) -> dict[str, Any] | None:
-        rows = [p for p in message.get("people", []) if p["username"] == "bob"]
-        return rows[0] if rows else None
+    # the feed sends rows that changed: keep them all, as the dashboard does
+    people: dict[tuple[str, str], dict[str, Any]] = {}
+    documents: dict[str, dict[str, Any]] = {}
 
-    row = None
-    while row is None or row["runs"]["error"] != 1 or row["typing_cpm"] != 5:
-        message = await next_message(owner_feed)
+    def bobs_row() -> dict[str, Any] | None:
+        return people.get(("bob", "lesson.ipynb"))
+
+    # a row's numbers alone move it every 10 s at most: the whole wait is bounded
+    deadline = asyncio.get_running_loop().time() + 30
+    while (
+        (row := bobs_row()) is None
+        or row["runs"]["error"] != 1
+        or row["typing_cpm"] != 5
+        or documents.get("lesson.ipynb", {}).get("edits_per_min") != 5
+    ):
+        left = deadline - asyncio.get_running_loop().time()
+        message = await next_message(owner_feed, timeout=max(left, 0.01))
         if message["type"] == "activity":
-            row = bobs_row(message)
+            for username, path in message["gone"]["people"]:
+                people.pop((username, path), None)
+            people.update({(p["username"], p["path"]): p for p in message["people"]})
+            documents.update({d["path"]: d for d in message["documents"]})
     assert row["path"] == "lesson.ipynb" and row["state"] == "active"
     assert row["edits_per_min"] == 5 and row["cells_edited"] == 1
     assert row["cell"] == "c2" and row["cell_index"] == 1
     assert row["last_error"]["name"] == "ValueError" and row["last_error"]["cell"] == "c2"
     assert len(row["spark"]) == 20 and sum(row["spark"]) == 5
     assert row["user"]["display_name"] == "Bob"
-    (document,) = message["documents"]
-    assert document["path"] == "lesson.ipynb" and document["edits_per_min"] == 5
+    assert list(documents) == ["lesson.ipynb"]
+
+    # an owner who opens the feed later, while nothing changes, gets every row at once
+    late_feed = await jp_ws_fetch("api", "collab", "presence", headers=auth("alice"))
+    assert (await next_message(late_feed))["type"] == "snapshot"
+    everything = await next_message(late_feed, timeout=2)
+    assert everything["type"] == "activity" and everything["full"] is True
+    assert {(p["username"], p["path"]): p for p in everything["people"]} == people
+    assert {d["path"]: d for d in everything["documents"]} == documents
+    late_feed.close()
 
     # bob's feed had the same changes to carry, but never an activity message
     bob.set_awareness({"cell": "c1"}, clock=2)
