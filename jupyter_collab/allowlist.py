@@ -63,6 +63,9 @@ ALLOWLIST: dict[str, Rule] = {
     "jupyter_collab.handlers.comments.CommentsHandler": Rule(
         {"GET": Need.OWN_CHECKS, "POST": Need.OWN_CHECKS}
     ),
+    "jupyter_collab.handlers.history.HistoryHandler": Rule(
+        {"GET": Need.OWN_CHECKS, "POST": Need.OWN_CHECKS}
+    ),
     "jupyter_collab.guests.JoinHandler": Rule({"GET": Need.PUBLIC, "POST": Need.PUBLIC}),
     # JupyterLab's pages and what they load at start (no secrets: see TokenScrub)
     "jupyterlab_server.handlers.LabHandler": _PAGE,

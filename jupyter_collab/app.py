@@ -162,6 +162,22 @@ class CollabApp(ExtensionApp):
         config=True,
         help="Two people changing one cell this close together is a concurrent edit.",
     )
+    version_pause_seconds = Float(
+        60.0,
+        config=True,
+        help=(
+            "A document quiet for this many seconds after changes gets an automatic "
+            "version (the History panel lists versions)."
+        ),
+    )
+    version_stretch_seconds = Float(
+        600.0,
+        config=True,
+        help=(
+            "A document changing this long without such a pause gets an automatic version "
+            "all the same (a class typing for an hour)."
+        ),
+    )
     room_idle_timeout_seconds = Float(
         60.0,
         allow_none=True,
@@ -337,6 +353,9 @@ class CollabApp(ExtensionApp):
                 away_seconds=self.activity_away_seconds,
                 concurrent_window_seconds=self.activity_concurrent_window_seconds,
             ),
+            versions=self.store.versions,
+            version_pause_seconds=self.version_pause_seconds,
+            version_stretch_seconds=self.version_stretch_seconds,
         )
         self.access.on_change(self.registry.refresh_roles)
         if self.metrics_enabled:

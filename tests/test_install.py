@@ -106,6 +106,9 @@ def test_pip_install_then_jupyter_lab_serves_both_extensions(tmp_path: Path) -> 
         )
         federated = {ext["name"] for ext in config["federated_extensions"]}
         assert "jupyter-collab" in federated
+        # nbdime comes for its diff only: its JupyterLab extension (git buttons, a request
+        # on every notebook opened) is switched off by our labconfig
+        assert "nbdime-jupyterlab" in config["disabledExtensions"]
         with urllib.request.urlopen(
             urllib.request.Request(
                 f"http://127.0.0.1:{port}/api/collab/links/",

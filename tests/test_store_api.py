@@ -20,6 +20,8 @@ from jupyter_collab.store import (
     LockRecords,
     LockRepository,
     Store,
+    VersionRecords,
+    VersionRepository,
 )
 
 from .protocols import described, protocol_methods
@@ -28,6 +30,7 @@ PAIRS = [
     (HistoryLog, HistoryRepository),
     (AccessRecords, AccessRepository),
     (LockRecords, LockRepository),
+    (VersionRecords, VersionRepository),
     (CommentRecords, CommentRepository),
 ]
 
@@ -54,6 +57,7 @@ def test_each_repository_has_its_protocols_methods_with_the_same_signatures(prot
 def test_the_history_protocol_is_what_rooms_use_and_nothing_of_locks_or_access():
     assert protocol_methods(HistoryLog) == [
         "append",
+        "authors_between",
         "client_authors",
         "create_document",
         "deleted_at",
@@ -68,6 +72,7 @@ def test_the_history_protocol_is_what_rooms_use_and_nothing_of_locks_or_access()
         "rename_path",
         "revive",
         "seal",
+        "size",
     ]
     assert protocol_methods(LockRecords) == ["locks", "set_lock"]
 
@@ -78,6 +83,7 @@ def test_the_stores_repositories_pass_as_their_protocols_at_run_time(tmp_path):
     assert isinstance(store.history, HistoryLog)
     assert isinstance(store.access, AccessRecords)
     assert isinstance(store.locks, LockRecords)
+    assert isinstance(store.versions, VersionRecords)
 
 
 async def test_a_lock_is_kept_until_it_is_lifted(tmp_path):

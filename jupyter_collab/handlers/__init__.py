@@ -9,6 +9,7 @@ from tornado import web
 
 from ..guests import JoinHandler
 from .comments import CommentsHandler
+from .history import HistoryHandler
 from .links import LinksHandler
 from .members import MembersHandler
 from .presence import PresenceWebSocketHandler
@@ -32,5 +33,6 @@ def route_table(
         (r"/api/collab/members/?(.*)", MembersHandler, kwargs),
         (r"/api/collab/links/?(.*)", LinksHandler, kwargs),
         (r"/api/collab/comments/?(.*)", CommentsHandler, kwargs),
+        (r"/api/collab/history/?(.*)", HistoryHandler, kwargs),
         (r"/collab/join/([^/]+)", JoinHandler, kwargs),
     ]

@@ -9,9 +9,17 @@ from __future__ import annotations
 from typing import Protocol
 
 from ..permissions import Role
-from ..store import CommentRecords, ExecutionRecords, HistoryLog, LockRecords
+from ..store import CommentRecords, ExecutionRecords, HistoryLog, LockRecords, VersionRecords
 
-__all__ = ["Access", "Channel", "CommentRecords", "ExecutionRecords", "HistoryLog", "LockRecords"]
+__all__ = [
+    "Access",
+    "Channel",
+    "CommentRecords",
+    "ExecutionRecords",
+    "HistoryLog",
+    "LockRecords",
+    "VersionRecords",
+]
 
 
 class Access(Protocol):

@@ -30,10 +30,19 @@ from .file import FileService
 from .identity import Identity
 from .locking import CellLocks
 from .people import NameService
-from .ports import Access, Channel, CommentRecords, ExecutionRecords, HistoryLog, LockRecords
+from .ports import (
+    Access,
+    Channel,
+    CommentRecords,
+    ExecutionRecords,
+    HistoryLog,
+    LockRecords,
+    VersionRecords,
+)
 from .presence import PresenceService
 from .relay import LocalRelay, Relay
 from .room import Room
+from .versions import VersionService
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +75,9 @@ class RoomRegistry:
         executions: where runs of cells are kept; ``None`` keeps no runs and serves no
             activity, runs or presenting.
         activity: how activity is counted (``ActivitySettings``).
+        versions: where versions are kept; ``None`` makes no versions.
+        version_pause_seconds, version_stretch_seconds: when automatic versions are
+            made (``VersionService``).
     """
 
     def __init__(
@@ -87,6 +99,9 @@ class RoomRegistry:
         comment_limits: CommentLimits | None = None,
         executions: ExecutionRecords | None = None,
         activity: ActivitySettings | None = None,
+        versions: VersionRecords | None = None,
+        version_pause_seconds: float = 60.0,
+        version_stretch_seconds: float = 600.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.history = history
@@ -134,6 +149,16 @@ class RoomRegistry:
                 monotonic=clock,
             )
             self.activity.install(self.hooks)
+        self.versions: VersionService | None = None
+        if versions is not None:
+            self.versions = VersionService(
+                self.rooms,
+                history,
+                versions,
+                pause_seconds=version_pause_seconds,
+                stretch_seconds=version_stretch_seconds,
+            )
+            self.versions.install(self.hooks)
         self.hooks.tick.subscribe(self._expire_links)
         self.hooks.tick.subscribe(self._evict_on_tick)
 

@@ -16,7 +16,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .access import AccessRepository
-from .api import AccessRecords, CommentRecords, ExecutionRecords, HistoryLog, LockRecords
+from .api import (
+    AccessRecords,
+    CommentRecords,
+    ExecutionRecords,
+    HistoryLog,
+    LockRecords,
+    VersionRecords,
+)
 from .comments import CommentRepository
 from .executions import ExecutionRepository
 from .history import HistoryRepository
@@ -33,6 +40,7 @@ from .records import (
     ThreadStatus,
     ThreadView,
 )
+from .versions import Version, VersionKind, VersionRepository
 from .worker import SQLiteWorker
 
 __all__ = [
@@ -58,6 +66,10 @@ __all__ = [
     "Thread",
     "ThreadStatus",
     "ThreadView",
+    "Version",
+    "VersionKind",
+    "VersionRecords",
+    "VersionRepository",
 ]
 
 if TYPE_CHECKING:  # mypy checks here that each repository satisfies its protocol
@@ -66,6 +78,7 @@ if TYPE_CHECKING:  # mypy checks here that each repository satisfies its protoco
     _locks: type[LockRecords] = LockRepository
     _comments: type[CommentRecords] = CommentRepository
     _executions: type[ExecutionRecords] = ExecutionRepository
+    _versions: type[VersionRecords] = VersionRepository
 
 
 class Store:
@@ -99,6 +112,7 @@ class Store:
         # kept by doc_id: they follow renames with the document, and need no follower
         self.comments = CommentRepository(self.worker, clock=clock)
         self.executions = ExecutionRepository(self.worker)  # who ran which cell
+        self.versions = VersionRepository(self.worker)  # kept through compaction (history)
         self.history = HistoryRepository(
             self.worker,
             write_interval_seconds=write_interval_seconds,
@@ -106,6 +120,7 @@ class Store:
             coalesce_max_bytes=coalesce_max_bytes,
             compaction_budget_bytes=compaction_budget_bytes,
             followers=[self.access],  # memberships and links follow renames and deletes
+            versions=self.versions,
             clock=clock,
         )
 

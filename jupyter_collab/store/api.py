@@ -23,6 +23,7 @@ from .records import (
     ThreadStatus,
     ThreadView,
 )
+from .versions import Version, VersionKind
 
 
 @runtime_checkable
@@ -65,6 +66,10 @@ class HistoryLog(Protocol):
 
     async def client_authors(self, doc_id: str) -> dict[int, str]: ...
 
+    async def authors_between(self, doc_id: str, after_seq: int, upto_seq: int) -> list[str]: ...
+
+    async def size(self, doc_id: str) -> dict[str, int]: ...
+
     async def forget_path(self, root: str, path: str) -> list[str]: ...
 
     async def deleted_at(self, root: str, path: str, kind: str) -> list[DocumentRecord]: ...
@@ -94,6 +99,31 @@ class ExecutionRecords(Protocol):
     async def latest(self, doc_id: str) -> list[Execution]: ...
 
     async def runs(self, doc_id: str) -> list[Execution]: ...
+
+
+@runtime_checkable
+class VersionRecords(Protocol):
+    """The versions of documents (``versions.VersionRepository`` implements it)."""
+
+    async def add(
+        self,
+        doc_id: str,
+        seq: int,
+        *,
+        created_at: float,
+        kind: VersionKind,
+        name: str | None = None,
+        by: str | None = None,
+        authors: Iterable[str] = (),
+        summary: dict[str, int] | None = None,
+        fingerprint: dict[str, Any] | None = None,
+    ) -> Version: ...
+
+    async def versions(self, doc_id: str) -> list[Version]: ...
+
+    async def version(self, doc_id: str, version_id: int) -> Version | None: ...
+
+    async def latest(self, doc_id: str) -> Version | None: ...
 
 
 @runtime_checkable

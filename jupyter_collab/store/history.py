@@ -24,6 +24,7 @@ from ..errors import Conflict, StoreError
 from .coalescing import SEAL_ALL, Append, Op, RowWriter, Saved, Seal
 from .migrations import atomic
 from .records import AuthorTotals, DocumentRecord, History
+from .versions import VersionRepository, retained
 from .worker import SQLiteWorker, WriteQueue
 
 log = logging.getLogger(__name__)
@@ -61,9 +62,11 @@ class HistoryRepository:
         coalesce_max_bytes: int = 64 * 1024,
         compaction_budget_bytes: int | None = 1024 * 1024,
         followers: Sequence[PathFollower] = (),
+        versions: VersionRepository | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._worker = worker
+        self._versions = versions  # compaction keeps a snapshot per version it keeps
         self.compaction_budget_bytes = compaction_budget_bytes
         self._followers = tuple(followers)
         self._clock = clock
@@ -363,25 +366,72 @@ class HistoryRepository:
         open_since = self._rows.open_since(doc_id)
         if open_since is not None and open_since <= target:
             target = open_since - 1
-        history = self._load_sync(doc_id, target)
-        if history.rows <= 1:
+        base = db.execute(
+            "SELECT upto_seq, data FROM snapshots WHERE doc_id = ? AND upto_seq <= ? "
+            "ORDER BY upto_seq DESC LIMIT 1",
+            [doc_id, target],
+        ).fetchone()
+        if base is None:
             return 0
+        rows = db.execute(
+            "SELECT last_seq, data FROM updates WHERE doc_id = ? AND first_seq > ? "
+            "AND last_seq <= ? ORDER BY first_seq",
+            [doc_id, base[0], target],
+        ).fetchall()
+        if not rows:
+            return 0
+        last_seq = int(rows[-1][0])
+        # the versions this compaction reaches: those kept get a snapshot of their own
+        # (the rows that held them are deleted), the others go
+        snapshots = {
+            int(s)
+            for (s,) in db.execute("SELECT upto_seq FROM snapshots WHERE doc_id = ?", [doc_id])
+        }
+        versions = [] if self._versions is None else self._versions.versions_sync(db, doc_id)
+        reached = [v for v in versions if v.seq <= last_seq]
+        kept = retained(reached, self._clock())
+        dropped = [v.version_id for v in reached if v.version_id not in kept]
+        wanted = sorted(
+            (v for v in reached if v.version_id in kept and v.seq not in snapshots),
+            key=lambda v: v.seq,
+        )
         doc: Doc[Any] = Doc()
-        for update in history.updates:
-            doc.apply_update(update)
-        snapshot = doc.get_update()
+        doc.apply_update(base[1])
+        new_snapshots: list[tuple[int, bytes]] = []
+        moved: list[tuple[int, int]] = []
+        for last, data in rows:
+            doc.apply_update(data)
+            while wanted and wanted[0].seq <= last:
+                version = wanted.pop(0)
+                if version.seq < int(base[0]):
+                    dropped.append(version.version_id)  # compacted before versions were kept
+                    continue
+                if version.seq != last:
+                    moved.append((version.version_id, int(last)))  # inside a merged row
+                if not new_snapshots or new_snapshots[-1][0] != last:
+                    new_snapshots.append((int(last), doc.get_update()))
+        if not new_snapshots or new_snapshots[-1][0] != last_seq:
+            new_snapshots.append((last_seq, doc.get_update()))
+        keep_seqs = (
+            {v.seq for v in reached if v.version_id in kept}
+            | {seq for seq, _ in moved}
+            | {seq for seq, _ in new_snapshots}
+        )
+        now = self._clock()
         with atomic(db):
-            db.execute(
+            db.conn.executemany(
                 "INSERT OR REPLACE INTO snapshots (doc_id, upto_seq, time, data) VALUES (?,?,?,?)",
-                [doc_id, history.last_seq, self._clock(), snapshot],
+                [[doc_id, seq, now, data] for seq, data in new_snapshots],
             )
-            db.execute(
-                "DELETE FROM snapshots WHERE doc_id = ? AND upto_seq < ?",
-                [doc_id, history.last_seq],
+            db.conn.executemany(
+                "DELETE FROM snapshots WHERE doc_id = ? AND upto_seq = ?",
+                [[doc_id, seq] for seq in snapshots if seq < last_seq and seq not in keep_seqs],
             )
-            db.execute(
-                "DELETE FROM updates WHERE doc_id = ? AND last_seq <= ?", [doc_id, history.last_seq]
-            )
+            db.execute("DELETE FROM updates WHERE doc_id = ? AND last_seq <= ?", [doc_id, last_seq])
+            if self._versions is not None:
+                for version_id, seq in moved:
+                    self._versions.move_sync(db, version_id, seq)
+                self._versions.forget_sync(db, dropped)
         self._history_bytes.pop(doc_id, None)
         try:
             db.execute("PRAGMA incremental_vacuum")
@@ -389,12 +439,52 @@ class HistoryRepository:
             # Only free pages stay allocated; the data is compacted and committed.
             log.warning("history store %s: incremental vacuum failed: %s", self._worker.path, exc)
         log.info(
-            "history store: document %s compacted %d rows into a snapshot at seq %d",
+            "history store: document %s compacted %d rows into %d snapshots up to seq %d"
+            " (%d versions kept, %d dropped)",
             doc_id,
-            history.rows - 1,
-            history.last_seq,
+            len(rows),
+            len(new_snapshots),
+            last_seq,
+            len(kept),
+            len(dropped),
         )
-        return history.rows - 1
+        return len(rows)
+
+    async def size(self, doc_id: str) -> dict[str, int]:
+        """What a document's history takes in the store, in bytes: rows and snapshots."""
+
+        def read() -> dict[str, int]:
+            db = self._worker.db
+            updates = db.execute(
+                "SELECT COALESCE(SUM(length(data)), 0), COUNT(*) FROM updates WHERE doc_id = ?",
+                [doc_id],
+            ).fetchone()
+            snaps = db.execute(
+                "SELECT COALESCE(SUM(length(data)), 0), COUNT(*) FROM snapshots WHERE doc_id = ?",
+                [doc_id],
+            ).fetchone()
+            return {
+                "bytes": int(updates[0]) + int(snaps[0]),
+                "rows": int(updates[1]),
+                "snapshots": int(snaps[1]),
+            }
+
+        await self.flush()
+        return await self._worker.run(read)
+
+    async def authors_between(self, doc_id: str, after_seq: int, upto_seq: int) -> list[str]:
+        """Who changed the document between two seqs (rows still stored; not ``server``)."""
+
+        def read() -> list[str]:
+            rows = self._worker.db.execute(
+                "SELECT DISTINCT author FROM updates WHERE doc_id = ? AND last_seq > ? "
+                "AND first_seq <= ? AND origin != 'server' ORDER BY author",
+                [doc_id, after_seq, upto_seq],
+            ).fetchall()
+            return [str(a) for (a,) in rows]
+
+        await self.flush()
+        return await self._worker.run(read)
 
     async def authorship(self, doc_id: str) -> list[AuthorTotals]:
         def read() -> list[AuthorTotals]:

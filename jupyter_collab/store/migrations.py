@@ -235,6 +235,28 @@ def _v9_executions(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX executions_cell ON executions(doc_id, cell_id, n)")
 
 
+def _v10_versions(db: sqlite_utils.Database) -> None:
+    # the points of a document's history people list, compare and restore; compaction
+    # keeps a snapshot at each version it keeps (store/versions.py, ``retained``)
+    db.execute(
+        """
+        CREATE TABLE versions (
+            n INTEGER PRIMARY KEY,       -- the version's id
+            doc_id TEXT NOT NULL REFERENCES documents(doc_id),
+            seq INTEGER NOT NULL,        -- the history up to this update seq
+            created_at REAL NOT NULL,
+            kind TEXT NOT NULL,          -- 'auto' | 'named' | 'restore'
+            name TEXT,
+            by TEXT,                     -- who named it or restored (a username)
+            authors TEXT NOT NULL,       -- JSON list: who changed it since the one before
+            summary TEXT NOT NULL,       -- JSON: cells added, changed, removed, moved
+            fingerprint TEXT NOT NULL    -- JSON: a hash per cell, in order
+        )
+        """
+    )
+    db.execute("CREATE INDEX versions_doc ON versions(doc_id, seq)")
+
+
 MIGRATIONS: list[tuple[int, Callable[[sqlite_utils.Database], None]]] = [
     (1, _v1_initial),
     (2, _v2_memberships),
@@ -245,6 +267,7 @@ MIGRATIONS: list[tuple[int, Callable[[sqlite_utils.Database], None]]] = [
     (7, _v7_last_path),
     (8, _v8_thread_summaries),
     (9, _v9_executions),
+    (10, _v10_versions),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 
