@@ -71,12 +71,16 @@ async def test_compaction_keeps_a_snapshot_per_kept_version_and_drops_the_others
         doc = documents.doc_from_updates(history.updates)
         contents[v.version_id] = str(doc.get("source", type=Text))
     whole = await store.history.load(record.doc_id)
+    folded = await store.history.contributions(record.doc_id)
     await store.close()
 
     # three days old: the named one stays, of two automatic ones in one hour the later
     ids = sorted(texts)
     assert [v.version_id for v in kept] == [ids[0], ids[2], ids[3]]
-    assert rows == []  # every row folded
+    assert rows == []  # every row folded, and what alice typed in them counted first
+    assert {a: c.as_dict() for a, c in folded.items()} == {
+        "alice": {"chars_added": 10, "chars_removed": 0, "cells_created": 0}
+    }
     assert contents == {n: texts[n] for n in (ids[0], ids[2], ids[3])}
     assert str(documents.doc_from_updates(whole.updates).get("source", type=Text)) == "abcdefghij"
 

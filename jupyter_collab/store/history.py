@@ -20,11 +20,12 @@ from typing import Any, Protocol
 import sqlite_utils
 from pycrdt import Doc
 
+from ..contributions import Counts, Tally
 from ..errors import Conflict, StoreError
 from .coalescing import SEAL_ALL, Append, Op, RowWriter, Saved, Seal
 from .migrations import atomic
 from .records import AuthorTotals, DocumentRecord, History
-from .versions import VersionRepository, retained
+from .versions import Version, VersionRepository, retained
 from .worker import SQLiteWorker, WriteQueue
 
 log = logging.getLogger(__name__)
@@ -374,13 +375,16 @@ class HistoryRepository:
         if base is None:
             return 0
         rows = db.execute(
-            "SELECT last_seq, data FROM updates WHERE doc_id = ? AND first_seq > ? "
+            "SELECT last_seq, data, author FROM updates WHERE doc_id = ? AND first_seq > ? "
             "AND last_seq <= ? ORDER BY first_seq",
             [doc_id, base[0], target],
         ).fetchall()
         if not rows:
             return 0
         last_seq = int(rows[-1][0])
+        kind = str(
+            db.execute("SELECT kind FROM documents WHERE doc_id = ?", [doc_id]).fetchone()[0]
+        )
         # the versions this compaction reaches: those kept get a snapshot of their own
         # (the rows that held them are deleted), the others go
         snapshots = {
@@ -399,17 +403,11 @@ class HistoryRepository:
         doc.apply_update(base[1])
         new_snapshots: list[tuple[int, bytes]] = []
         moved: list[tuple[int, int]] = []
-        for last, data in rows:
-            doc.apply_update(data)
-            while wanted and wanted[0].seq <= last:
-                version = wanted.pop(0)
-                if version.seq < int(base[0]):
-                    dropped.append(version.version_id)  # compacted before versions were kept
-                    continue
-                if version.seq != last:
-                    moved.append((version.version_id, int(last)))  # inside a merged row
-                if not new_snapshots or new_snapshots[-1][0] != last:
-                    new_snapshots.append((int(last), doc.get_update()))
+        tally = Tally(doc, str(kind))  # what each person changed, before the rows go
+        with tally.observing():
+            for last, data, author in rows:
+                tally.apply(data, str(author))
+                self._snapshot_versions(doc, int(last), wanted, base, dropped, moved, new_snapshots)
         if not new_snapshots or new_snapshots[-1][0] != last_seq:
             new_snapshots.append((last_seq, doc.get_update()))
         keep_seqs = (
@@ -428,6 +426,17 @@ class HistoryRepository:
                 [[doc_id, seq] for seq in snapshots if seq < last_seq and seq not in keep_seqs],
             )
             db.execute("DELETE FROM updates WHERE doc_id = ? AND last_seq <= ?", [doc_id, last_seq])
+            db.conn.executemany(
+                "INSERT INTO contributions (doc_id, author, chars_added, chars_removed, "
+                "cells_created) VALUES (?, ?, ?, ?, ?) ON CONFLICT (doc_id, author) DO UPDATE "
+                "SET chars_added = chars_added + excluded.chars_added, "
+                "chars_removed = chars_removed + excluded.chars_removed, "
+                "cells_created = cells_created + excluded.cells_created",
+                [
+                    [doc_id, author, c.chars_added, c.chars_removed, c.cells_created]
+                    for author, c in tally.counts.items()
+                ],
+            )
             if self._versions is not None:
                 for version_id, seq in moved:
                     self._versions.move_sync(db, version_id, seq)
@@ -449,6 +458,42 @@ class HistoryRepository:
             len(dropped),
         )
         return len(rows)
+
+    @staticmethod
+    def _snapshot_versions(
+        doc: Doc[Any],
+        last: int,
+        wanted: list[Version],
+        base: Any,
+        dropped: list[int],
+        moved: list[tuple[int, int]],
+        new_snapshots: list[tuple[int, bytes]],
+    ) -> None:
+        """After the row ending at ``last`` is applied: snapshot the versions it reaches."""
+        while wanted and wanted[0].seq <= last:
+            version = wanted.pop(0)
+            if version.seq < int(base[0]):
+                dropped.append(version.version_id)  # compacted before versions were kept
+                continue
+            if version.seq != last:
+                moved.append((version.version_id, last))  # inside a merged row
+            if not new_snapshots or new_snapshots[-1][0] != last:
+                new_snapshots.append((last, doc.get_update()))
+
+    async def contributions(self, doc_id: str) -> dict[str, Counts]:
+        """What each person changed in the rows compaction folded (the rows still stored
+        are not counted here: replay them, see ``contributions.Tally``)."""
+
+        def read() -> dict[str, Counts]:
+            rows = self._worker.db.execute(
+                "SELECT author, chars_added, chars_removed, cells_created FROM contributions "
+                "WHERE doc_id = ?",
+                [doc_id],
+            ).fetchall()
+            return {str(a): Counts(int(x), int(y), int(z)) for a, x, y, z in rows}
+
+        await self.flush()
+        return await self._worker.run(read)
 
     async def size(self, doc_id: str) -> dict[str, int]:
         """What a document's history takes in the store, in bytes: rows and snapshots."""

@@ -255,6 +255,20 @@ def _v10_versions(db: sqlite_utils.Database) -> None:
         """
     )
     db.execute("CREATE INDEX versions_doc ON versions(doc_id, seq)")
+    # what each person changed in the rows compaction folded (contributions.py): the
+    # rows are gone after it, these totals stay
+    db.execute(
+        """
+        CREATE TABLE contributions (
+            doc_id TEXT NOT NULL,
+            author TEXT NOT NULL,
+            chars_added INTEGER NOT NULL,
+            chars_removed INTEGER NOT NULL,
+            cells_created INTEGER NOT NULL,
+            PRIMARY KEY (doc_id, author)
+        ) WITHOUT ROWID
+        """
+    )
 
 
 MIGRATIONS: list[tuple[int, Callable[[sqlite_utils.Database], None]]] = [
