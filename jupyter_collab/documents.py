@@ -354,12 +354,12 @@ def _merge_cell(ycell: Map[Any], base: dict[str, Any] | None, theirs: dict[str, 
         elif key == "metadata":
             ycell[key] = Map(dict(t_val))
         elif key == "outputs":
-            ycell[key] = Array([_youtput(o) for o in t_val])
+            ycell[key] = Array([youtput(o) for o in t_val])
         else:
             ycell[key] = t_val
 
 
-def _youtput(output: dict[str, Any]) -> Map[Any]:
+def youtput(output: dict[str, Any]) -> Map[Any]:
     out = dict(output)
     if out.get("output_type") == "stream":
         text = out.get("text", "")

@@ -15,9 +15,9 @@ from typing import Any
 
 from jupyter_ydoc import YNotebook
 from jupyter_ydoc.ybasedoc import YBaseDoc
-from pycrdt import Map, Text
+from pycrdt import Array, Map, Text
 
-from .documents import apply_text_diff
+from .documents import apply_text_diff, youtput
 
 Fingerprint = dict[str, Any]
 
@@ -122,9 +122,10 @@ def restore_cell_fields(ynb: YNotebook, ycell: Map[Any], cell: dict[str, Any]) -
         if want is None:
             if key in ycell:
                 del ycell[key]
-        elif key in ("metadata", "outputs", "attachments"):
-            fresh = ynb.create_ycell({"id": "x", "cell_type": "code", "source": "", key: want})
-            ycell[key] = fresh[key] if key in fresh else want
+        elif key == "metadata":
+            ycell[key] = Map(dict(want))
+        elif key == "outputs":
+            ycell[key] = Array([youtput(o) for o in want])
         else:
             ycell[key] = want
 

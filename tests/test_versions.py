@@ -147,3 +147,20 @@ def test_one_cell_comes_back_after_the_cell_before_it_in_the_version():
         assert versioning.restore_one_cell(ynb, target, "b")
         assert not versioning.restore_one_cell(ynb, target, "zz")
     assert [c["id"] for c in ynb.get()["cells"]] == ["a", "b", "c"]
+
+
+def test_a_restored_cell_gets_back_its_outputs_metadata_and_type():
+    old = notebook(("a", "print(1)"))
+    old["cells"][0].update(
+        outputs=[{"output_type": "stream", "name": "stdout", "text": "1\n"}],
+        metadata={"tags": ["keep"]},
+        execution_count=3,
+    )
+    ynb = live(notebook(("a", "# now markdown")))
+    with ynb.ydoc.transaction():
+        ynb.ycells[0]["cell_type"] = "markdown"
+        versioning.restore_one_cell(ynb, old, "a")
+    (cell,) = ynb.get()["cells"]
+    assert (cell["cell_type"], cell["source"], cell["execution_count"]) == ("code", "print(1)", 3)
+    assert cell["metadata"] == {"tags": ["keep"]}
+    assert cell["outputs"][0]["text"] == "1\n"
