@@ -16,6 +16,7 @@ History.
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import json
 from typing import TYPE_CHECKING, Any
@@ -123,9 +124,8 @@ class HistoryHandler(APIHandler):
             "to": None if after is None else version_json(after),
         }
         if record.kind == "notebook":
-            from nbdime import diff_notebooks  # type: ignore[import-untyped]  # loads a lot
-
-            answer["diff"] = diff_notebooks(old, new)
+            # off the event loop: 260 ms for 1000 cells, and the first import takes ~1 s
+            answer["diff"] = await asyncio.to_thread(_notebook_diff, old, new)
             answer["base"] = old  # nbdime's diff is read against its base
         else:
             answer["diff"] = list(
@@ -183,6 +183,12 @@ class HistoryHandler(APIHandler):
             kind = "notebook" if path.endswith(".ipynb") else "file"
             room = await registry.open_session(path, kind)
         return room
+
+
+def _notebook_diff(old: dict[str, Any], new: dict[str, Any]) -> Any:
+    from nbdime import diff_notebooks  # type: ignore[import-untyped]  # loads a lot
+
+    return diff_notebooks(old, new)
 
 
 def _number(handler: web.RequestHandler, name: str) -> int:
