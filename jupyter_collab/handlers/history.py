@@ -17,6 +17,7 @@ History.
 from __future__ import annotations
 
 import asyncio
+import copy
 import difflib
 import json
 from typing import TYPE_CHECKING, Any
@@ -125,8 +126,7 @@ class HistoryHandler(APIHandler):
         }
         if record.kind == "notebook":
             # off the event loop: 260 ms for 1000 cells, and the first import takes ~1 s
-            answer["diff"] = await asyncio.to_thread(_notebook_diff, old, new)
-            answer["base"] = old  # nbdime's diff is read against its base
+            answer["base"], answer["diff"] = await asyncio.to_thread(_notebook_diff, old, new)
         else:
             answer["diff"] = list(
                 difflib.unified_diff(
@@ -185,10 +185,17 @@ class HistoryHandler(APIHandler):
         return room
 
 
-def _notebook_diff(old: dict[str, Any], new: dict[str, Any]) -> Any:
+def _notebook_diff(old: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+    """nbdime's diff of two notebooks, and the base it applies to. Both are read as
+    nbformat reads a file first: multi-line strings joined (sources, outputs' text and
+    data), which nbdime expects."""
+    import nbformat
     from nbdime import diff_notebooks  # type: ignore[import-untyped]  # loads a lot
+    from nbformat.v4.rwbase import rejoin_lines
 
-    return diff_notebooks(old, new)
+    base = rejoin_lines(nbformat.from_dict(copy.deepcopy(old)))  # type: ignore[no-untyped-call]
+    new = rejoin_lines(nbformat.from_dict(copy.deepcopy(new)))  # type: ignore[no-untyped-call]
+    return base, diff_notebooks(base, new)
 
 
 def _number(handler: web.RequestHandler, name: str) -> int:

@@ -240,3 +240,31 @@ async def test_bad_requests_are_answered_and_change_nothing(jp_root_dir, as_user
     assert len((await history("bob", "lesson.ipynb"))["versions"]) == 1
     assert bob.sources() == ["x = 0", "x = 1"]
     await bob.disconnect()
+
+
+async def test_a_diff_reads_outputs_as_a_file_holds_them(jp_root_dir, as_user, history):
+    """Multi-line outputs are lists of lines on disk; nbdime compares joined strings."""
+    notebook = json.loads(json.dumps(NOTEBOOK))
+    notebook["cells"][0]["outputs"] = [
+        {"output_type": "stream", "name": "stdout", "text": ["a\n", "b\n"]},
+        {
+            "output_type": "execute_result",
+            "execution_count": 1,
+            "metadata": {},
+            "data": {"text/plain": ["1\n", "2"], "text/html": ["<b>1</b>\n", "2"]},
+        },
+    ]
+    (jp_root_dir / "lesson.ipynb").write_text(json.dumps(notebook))
+    await as_user("alice").grant("lesson.ipynb", "bob", "editor")
+    session = await as_user("alice").session("lesson.ipynb")
+    bob = await as_user("bob").client(session)
+    alice = await as_user("alice").client(session)
+    first = (await history("bob", "lesson.ipynb"))["versions"][0]
+    await type_in(bob, 1, "0", seen_by=alice)  # through the server: it has it too
+
+    diff = await history("carol", "lesson.ipynb", **{"from": first["id"], "to": "current"})
+    (cells,) = [d for d in diff["diff"] if d["key"] == "cells"]
+    assert [(p["op"], p["key"]) for p in cells["diff"]] == [("patch", 1)]  # outputs alike
+    assert diff["base"]["cells"][0]["outputs"][0]["text"] == "a\nb\n"
+    await alice.disconnect()
+    await bob.disconnect()
