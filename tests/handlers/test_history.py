@@ -268,3 +268,28 @@ async def test_a_diff_reads_outputs_as_a_file_holds_them(jp_root_dir, as_user, h
     assert diff["base"]["cells"][0]["outputs"][0]["text"] == "a\nb\n"
     await alice.disconnect()
     await bob.disconnect()
+
+
+async def test_a_guest_with_a_viewer_link_previews_but_cannot_restore_or_look_elsewhere(
+    jp_root_dir, jp_fetch, jp_ws_fetch, as_user, history
+):
+    from .test_share_links import Guest, create_link
+
+    session = await open_lesson(jp_root_dir, as_user)
+    (jp_root_dir / "other.ipynb").write_text(json.dumps(NOTEBOOK))
+    await as_user("alice").session("other.ipynb")
+    first = (await history("alice", "lesson.ipynb"))["versions"][0]
+    link = await create_link(jp_fetch, "lesson.ipynb", "viewer", expires_in_seconds=3600)
+    guest = Guest(jp_fetch, jp_ws_fetch)
+    await guest.join(link["url"], "Zoe")
+
+    listed = json.loads((await guest.call("GET", "api", "collab", "history", "lesson.ipynb")).body)
+    assert [v["id"] for v in listed["versions"]] == [first["id"]]
+    restore = {"type": "version.restore", "version": first["id"]}
+    assert await guest.code("POST", "api", "collab", "history", "lesson.ipynb", body=restore) == 403
+    name = {"type": "version.name", "name": "mine"}
+    assert await guest.code("POST", "api", "collab", "history", "lesson.ipynb", body=name) == 403
+    assert await guest.code("GET", "api", "collab", "history", "other.ipynb") == 403
+    assert await guest.code("GET", "api", "collab", "history", "lesson.ipynb/../other.ipynb") == 403
+    assert len((await history("alice", "lesson.ipynb"))["versions"]) == 1
+    assert session["doc_id"]
