@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from tornado import web
 
 from ..errors import PermissionDenied
+from ..permissions import Action, Role, allows
 
 if TYPE_CHECKING:
     from ..services import Services
@@ -19,3 +20,13 @@ def canonical_or_403(collab: Services, raw: str) -> str:
         return collab.canonical_path(raw)
     except PermissionDenied as err:
         raise web.HTTPError(err.http_status, str(err)) from err
+
+
+async def reader_role(collab: Services, username: str, path: str) -> Role:
+    """The role of ``username`` on the (canonical) ``path``, once the store is open; 403
+    unless it may at least read there."""
+    await collab.ready()
+    role = await collab.access.role_of(username, path)
+    if role is None or not allows(role, Action.READ):
+        raise web.HTTPError(403, f"no role on /{path}")
+    return role

@@ -18,9 +18,9 @@ from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
 from ..errors import CollabError
-from ..permissions import Action, Role, allows
+from ..permissions import Role
 from ..rooms.comments import Actor, may_see, thread_json
-from .base import canonical_or_403
+from .base import canonical_or_403, reader_role
 from .links import read_body
 
 if TYPE_CHECKING:
@@ -37,13 +37,10 @@ class CommentsHandler(APIHandler):
         self.collab = collab
 
     async def _reader(self, path: str) -> tuple[CommentService, Role]:
-        await self.collab.ready()
+        role = await reader_role(self.collab, self.current_user.username, path)
         service = self.collab.registry.comments
         if service is None:
             raise web.HTTPError(404, "comments are not served here")
-        role = await self.collab.access.role_of(self.current_user.username, path)
-        if role is None or not allows(role, Action.READ):
-            raise web.HTTPError(403, f"no role on /{path}")
         return service, role
 
     @web.authenticated

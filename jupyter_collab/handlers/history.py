@@ -30,7 +30,7 @@ from .. import documents
 from ..errors import CollabError
 from ..permissions import Action, Role, allows
 from ..rooms.versions import VersionService, version_json
-from .base import canonical_or_403
+from .base import canonical_or_403, reader_role
 from .links import read_body
 
 if TYPE_CHECKING:
@@ -49,13 +49,10 @@ class HistoryHandler(APIHandler):
         self.collab = collab
 
     async def _reader(self, path: str) -> tuple[VersionService, Role]:
-        await self.collab.ready()
+        role = await reader_role(self.collab, self.current_user.username, path)
         service = self.collab.registry.versions
         if service is None:
             raise web.HTTPError(404, "versions are not kept here")
-        role = await self.collab.access.role_of(self.current_user.username, path)
-        if role is None or not allows(role, Action.READ):
-            raise web.HTTPError(403, f"no role on /{path}")
         return service, role
 
     async def _record(self, path: str) -> DocumentRecord:

@@ -24,9 +24,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Coroutine, Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from .. import metrics
 from ..activity import BUCKET_SECONDS, ActivityBook, PersonActivity
@@ -36,6 +36,7 @@ from ..protocol import encode_event
 from ..store.records import RunStatus
 from . import hooks as h
 from .ports import ExecutionRecords
+from .tasks import Tasks
 from .updates import inserted_text
 
 if TYPE_CHECKING:
@@ -49,7 +50,6 @@ MAX_ENAME = 100
 # while someone types) is sent again at most this often; a room's event likewise
 NUMBERS_SECONDS = 10.0
 MAX_PENDING = 10_000  # updates noted before they are counted without waiting for a tick
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ class ActivityService:
         self._run_ids: dict[tuple[str, str], asyncio.Future[int]] = {}  # (doc, cell): row
         self._runs_loading: dict[str, asyncio.Future[None]] = {}
         self._presenting: dict[str, dict[str, Any]] = {}  # doc id: presenter
-        self._tasks: set[asyncio.Future[Any]] = set()
+        self._tasks = Tasks("activity: storing a run")
         # client updates not counted yet: (doc id, author, their cell, update, cells)
         self._pending: list[tuple[str, str, str | None, bytes, frozenset[str]]] = []
 
@@ -344,7 +344,7 @@ class ActivityService:
     def _joined(self, event: h.Joined) -> None:
         self._users[event.client.identity.username] = event.client.identity.to_awareness()
         if event.room.kind == "notebook" and event.room.doc_id not in self._runs_loading:
-            self._runs_loading[event.room.doc_id] = self._spawn(self._load_runs(event.room))
+            self._runs_loading[event.room.doc_id] = self._tasks.spawn(self._load_runs(event.room))
 
     def _synced(self, event: h.Synced) -> None:
         room, client = event.room, event.client
@@ -460,7 +460,7 @@ class ActivityService:
         }
         self._users[identity["username"]] = identity
         key = (room.doc_id, cell)
-        self._run_ids[key] = self._spawn(
+        self._run_ids[key] = self._tasks.spawn(
             self.executions.started(room.doc_id, cell, identity["username"], now)
         )
         room.broadcast_event({"type": "run", **run})
@@ -473,7 +473,7 @@ class ActivityService:
         room.broadcast_event({"type": "run", **run})
         started = self._run_ids.pop((room.doc_id, cell), None)
         if started is not None:
-            self._spawn(self._store_end(started, now, status, ename))
+            self._tasks.spawn(self._store_end(started, now, status, ename))
 
     async def _store_end(
         self, started: asyncio.Future[int], now: float, status: RunStatus, ename: str | None
@@ -505,23 +505,9 @@ class ActivityService:
         }
         room.broadcast_event(_presenting_event(presenter))
 
-    # -- tasks ------------------------------------------------------------------------
-
-    def _spawn(self, work: Coroutine[Any, Any, T]) -> asyncio.Future[T]:
-        task: asyncio.Future[T] = asyncio.ensure_future(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-        return task
-
-    def _done(self, task: asyncio.Future[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("activity: storing a run failed: %s", task.exception())
-
     async def drain(self) -> None:
         """Wait for every stored run (tests, shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._tasks.drain()
 
 
 class _SentRows:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +34,7 @@ from ..permissions import Role
 from ..store.versions import Version, VersionKind
 from . import hooks as h
 from .ports import HistoryLog, VersionRecords
+from .tasks import Tasks
 
 if TYPE_CHECKING:
     from .room import Room
@@ -113,7 +114,7 @@ class VersionService:
         self.stretch_seconds = stretch_seconds
         self._clock = clock
         self._tracks: dict[str, _Track] = {}
-        self._tasks: set[asyncio.Future[Any]] = set()
+        self._tasks = Tasks("versions: making a version")
 
     def install(self, hooks: h.RoomHooks) -> None:
         hooks.synced.subscribe(self._synced)
@@ -130,7 +131,7 @@ class VersionService:
         track = self._tracks.get(room.doc_id)
         if track is None:
             track = self._tracks[room.doc_id] = _Track(self.history.last_seq(room.doc_id))
-            track.ready = self._spawn(self._load(room, track))
+            track.ready = self._tasks.spawn(self._load(room, track))
         return track
 
     async def _load(self, room: Room, track: _Track) -> None:
@@ -160,7 +161,7 @@ class VersionService:
                 now - track.changed_at >= self.pause_seconds
                 or now - track.since >= self.stretch_seconds
             ):
-                self._spawn(self.create(room, "auto"))
+                self._tasks.spawn(self.create(room, "auto"))
 
     def _left(self, event: h.Left) -> None:
         room = event.room
@@ -168,7 +169,7 @@ class VersionService:
         if room.clients or track is None or track.version_seq < 0:
             return
         if self.history.last_seq(room.doc_id) > track.version_seq:
-            self._spawn(self.create(room, "auto"))  # the last person left: a version now
+            self._tasks.spawn(self.create(room, "auto"))  # the last person left: a version now
 
     def _closed(self, event: h.Closed) -> None:
         self._tracks.pop(event.room.doc_id, None)
@@ -294,20 +295,6 @@ class VersionService:
         if track.ready is not None:
             await track.ready
 
-    # -- tasks --------------------------------------------------------------------------
-
-    def _spawn(self, work: Coroutine[Any, Any, Any]) -> asyncio.Future[Any]:
-        task: asyncio.Future[Any] = asyncio.ensure_future(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-        return task
-
-    def _done(self, task: asyncio.Future[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("versions: %s", task.exception())
-
     async def drain(self) -> None:
         """Wait for the versions being made (tests, shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._tasks.drain()

@@ -327,11 +327,7 @@ class HistoryRepository:
     def _load_sync(self, doc_id: str, upto_seq: int | None) -> History:
         db = self._worker.db
         limit = upto_seq if upto_seq is not None else 2**62
-        snap = db.execute(
-            "SELECT upto_seq, data FROM snapshots WHERE doc_id = ? AND upto_seq <= ? "
-            "ORDER BY upto_seq DESC LIMIT 1",
-            [doc_id, limit],
-        ).fetchone()
+        snap = _newest_snapshot(db, doc_id, limit)
         if snap is None:
             raise StoreError(f"document {doc_id}: no snapshot at or before seq {limit}")
         base_seq, updates = snap[0], [snap[1]]
@@ -367,11 +363,7 @@ class HistoryRepository:
         open_since = self._rows.open_since(doc_id)
         if open_since is not None and open_since <= target:
             target = open_since - 1
-        base = db.execute(
-            "SELECT upto_seq, data FROM snapshots WHERE doc_id = ? AND upto_seq <= ? "
-            "ORDER BY upto_seq DESC LIMIT 1",
-            [doc_id, target],
-        ).fetchone()
+        base = _newest_snapshot(db, doc_id, target)
         if base is None:
             return 0
         rows = db.execute(
@@ -567,3 +559,12 @@ class HistoryRepository:
 
         await self.flush()
         return await self._worker.run(read)
+
+
+def _newest_snapshot(db: sqlite_utils.Database, doc_id: str, upto: int) -> Any:
+    """(upto_seq, data) of the newest snapshot at or before ``upto``, or ``None``."""
+    return db.execute(
+        "SELECT upto_seq, data FROM snapshots WHERE doc_id = ? AND upto_seq <= ? "
+        "ORDER BY upto_seq DESC LIMIT 1",
+        [doc_id, upto],
+    ).fetchone()

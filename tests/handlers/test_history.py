@@ -13,26 +13,10 @@ from tornado.httpclient import HTTPClientError
 from tests.clients import YClient
 
 from . import test_roles
+from .test_activity import NOTEBOOK  # x = 0 and x = 1, ids c1 and c2
 from .test_roles import auth, token_users
 
 as_user = test_roles.as_user  # the fixture: sessions and sockets as alice, bob or carol
-
-NOTEBOOK = {
-    "cells": [
-        {
-            "cell_type": "code",
-            "id": cell_id,
-            "source": f"x = {n}",
-            "metadata": {},
-            "outputs": [],
-            "execution_count": None,
-        }
-        for n, cell_id in enumerate(["c1", "c2"])
-    ],
-    "metadata": {},
-    "nbformat": 4,
-    "nbformat_minor": 5,
-}
 
 
 def settings(**changes: Any) -> dict[str, Any]:
