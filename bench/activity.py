@@ -83,6 +83,15 @@ def runtime_s(pid: int) -> float:
     return total / 1e9
 
 
+def pin(pid: int, cpu: int) -> None:
+    """Keep every thread of a server on one CPU (``--pin``)."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            os.sched_setaffinity(int(task.name), {cpu})
+        except OSError:
+            continue  # a thread that ended meanwhile
+
+
 def awareness(client_id: int, state: dict[str, Any]) -> bytes:
     """A y-protocols awareness message with one state (what JupyterLab publishes)."""
     text = json.dumps(state).encode()
@@ -129,7 +138,9 @@ async def connect_class(server: Server) -> tuple[list[DocClient], Any]:
     return clients, feed
 
 
-async def one_run(base: Path, names: list[str], rep: int, seconds: float) -> list[dict[str, Any]]:
+async def one_run(
+    base: Path, names: list[str], rep: int, seconds: float, pinned: bool = False
+) -> list[dict[str, Any]]:
     """The sides side by side: every server gets the same typing in the same seconds, so
     what drifts on a shared machine (other work, CPU frequency) hits them alike."""
     os.environ["BENCH_USERS_SECRET"] = SECRET
@@ -145,6 +156,10 @@ async def one_run(base: Path, names: list[str], rep: int, seconds: float) -> lis
             classes.append(await connect_class(server))
         for server in servers:
             server.wait_idle()
+        if pinned:  # each server on a CPU of its own (two sides on two CPUs)
+            cpus = sorted(os.sched_getaffinity(0))
+            for i, server in enumerate(servers):
+                pin(server.pid, cpus[i % len(cpus)])
         texts = [
             [c.cell_source(person % CELLS) for person, c in enumerate(clients)]
             for clients, _ in classes
@@ -205,7 +220,7 @@ async def one_run(base: Path, names: list[str], rep: int, seconds: float) -> lis
             server.stop()
 
 
-async def run(seconds: float, reps: int, names: list[str]) -> dict[str, Any]:
+async def run(seconds: float, reps: int, names: list[str], pinned: bool = False) -> dict[str, Any]:
     base = Path(tempfile.mkdtemp(prefix="collab-activity-bench-"))
     results: list[dict[str, Any]] = []
     if "theirs" in names:
@@ -216,11 +231,17 @@ async def run(seconds: float, reps: int, names: list[str]) -> dict[str, Any]:
                 f"rep {rep + 1}/{reps}: {', '.join(names)} side by side,"
                 f" {GROUPS * PER_GROUP} clients each, {seconds:g} s"
             )
-            results += await one_run(base, names, rep, seconds)
+            results += await one_run(base, names, rep, seconds, pinned)
     finally:
         stop_all()
         shutil.rmtree(base, ignore_errors=True)
-    return {"seconds": seconds, "reps": reps, "runs": results, "load": os.getloadavg()}
+    return {
+        "seconds": seconds,
+        "reps": reps,
+        "pinned": pinned,
+        "runs": results,
+        "load": os.getloadavg(),
+    }
 
 
 def report(out: dict[str, Any]) -> str:
@@ -306,8 +327,13 @@ def main() -> int:
         default="on,off,off2,theirs",
         help="any of on, off, theirs, activity, metrics, counting, on5, off2 (comma-separated)",
     )
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="keep each server on a CPU of its own (with two sides on a 2-CPU machine)",
+    )
     args = parser.parse_args()
-    out = asyncio.run(run(args.seconds, args.reps, args.sides.split(",")))
+    out = asyncio.run(run(args.seconds, args.reps, args.sides.split(","), args.pin))
     text = report(out)
     print(text)
     save_results("activity", out, text)
