@@ -231,6 +231,16 @@ export interface IPresentingEvent {
 }
 
 /**
+ * A version of the document was made (docs/PROTOCOL.md, "History"): automatically, named
+ * or by a restore. `version` is the version as the REST list gives it; the History panel
+ * narrows it (src/history/model.ts) and here it is only checked to be an object.
+ */
+export interface IVersionEvent {
+  readonly type: 'version';
+  readonly version: { readonly [key: string]: unknown };
+}
+
+/**
  * The events the server sends.
  */
 export type ServerEvent =
@@ -245,7 +255,8 @@ export type ServerEvent =
   | IRunEvent
   | IRunsEvent
   | IActivityEvent
-  | IPresentingEvent;
+  | IPresentingEvent
+  | IVersionEvent;
 
 /**
  * The events a client sends.
@@ -487,6 +498,11 @@ export function parseEvent(text: string): ServerEvent | null {
           client_id: Number.isInteger(value.client_id) ? (value.client_id as number) : null,
           hold: value.hold === true
         };
+      }
+      break;
+    case 'version':
+      if (isRecord(value.version)) {
+        return { type: 'version', version: value.version };
       }
       break;
     case 'error':
