@@ -2,6 +2,7 @@ import { commentsPlugin } from './plugins/comments';
 import { cursorsPlugin } from './plugins/cursors';
 import { editGuardPlugin } from './plugins/edit-guard';
 import { executionPlugin } from './plugins/execution';
+import { historyPlugin } from './plugins/history';
 import { identityPlugin } from './plugins/identity';
 import { placePlugin } from './plugins/place';
 import { presencePlugin } from './plugins/presence';
@@ -29,5 +30,6 @@ export default [
   runsPlugin,
   trustPlugin,
   commentsPlugin,
+  historyPlugin,
   teachingPlugin
 ];

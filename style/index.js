@@ -3,3 +3,4 @@ import './execution.css';
 import './comments.css';
 import './activity.css';
 import './follow.css';
+import './history.css';
