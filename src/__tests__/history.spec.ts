@@ -1,10 +1,14 @@
 import { ServerConnection } from '@jupyterlab/services';
+import { Widget } from '@lumino/widgets';
 
-import { parseEvent } from '../connection';
+import { parseEvent, Role } from '../connection';
 import {
   authorsOf,
   historyAPI,
+  HistoryPanel,
   ICellChange,
+  IHistory,
+  IHistoryAPI,
   IVersion,
   kindText,
   listedVersions,
@@ -557,5 +561,92 @@ describe('the main-area views', () => {
     expect(viewer.node.querySelectorAll('button')).toHaveLength(0);
     editor.dispose();
     viewer.dispose();
+  });
+});
+
+// -- the side panel -------------------------------------------------------------------
+
+describe('the History panel', () => {
+  const history: IHistory = {
+    path: 'a.ipynb',
+    type: 'notebook',
+    versions: [
+      version({ id: 1, created_at: 100, authors: ['ann'], summary: { added: 2 } }),
+      version({ id: 2, created_at: 200, kind: 'named', name: 'draft', authors: ['bob'] })
+    ],
+    size: { bytes: 1.2 * 1024 * 1024, rows: 40, snapshots: 1 }
+  };
+  const api: IHistoryAPI = {
+    list: async () => history,
+    preview: async () => {
+      throw new Error('not used');
+    },
+    compare: async () => {
+      throw new Error('not used');
+    },
+    name: async () => history.versions[1],
+    restore: async () => history.versions[1]
+  };
+
+  async function shownPanel(role: Role | null): Promise<HistoryPanel> {
+    const panel = new HistoryPanel({ api, open: () => undefined });
+    Widget.attach(panel, document.body);
+    panel.context = { path: 'a.ipynb', type: 'notebook', role: () => role };
+    await panel.refresh();
+    return panel;
+  }
+
+  const rows = (panel: HistoryPanel) =>
+    Array.from(panel.node.querySelectorAll('.jp-collab-history-version'));
+  const buttons = (node: Element) =>
+    Array.from(node.querySelectorAll('button')).map(b => (b.hidden ? null : b.textContent));
+
+  it('lists the versions newest first with kind, authors and summary, and the size below', async () => {
+    const panel = await shownPanel('editor');
+    expect(rows(panel).map(r => r.querySelector('.jp-collab-history-kind')?.textContent)).toEqual([
+      'draft',
+      'auto'
+    ]);
+    expect(rows(panel)[1].textContent).toContain('ann');
+    expect(rows(panel)[1].textContent).toContain('+2 cells');
+    expect(panel.node.querySelector('.jp-collab-history-footer')?.textContent).toBe(
+      'History: 1.2 MB'
+    );
+    expect(buttons(rows(panel)[0])).toEqual(['Preview', 'Compare with now', 'Restore']);
+    expect(buttons(panel.node)).toContain('Name this version…');
+    panel.dispose();
+  });
+
+  it('filters the list by the person chosen', async () => {
+    const panel = await shownPanel('editor');
+    const select = panel.node.querySelector('select')!;
+    expect(Array.from(select.options).map(o => o.textContent)).toEqual(['Everyone', 'ann', 'bob']);
+    select.value = 'bob';
+    select.dispatchEvent(new Event('change'));
+    expect(rows(panel).map(r => r.querySelector('.jp-collab-history-kind')?.textContent)).toEqual([
+      'draft'
+    ]);
+    panel.dispose();
+  });
+
+  it('hides Restore and Name from people who may not edit', async () => {
+    const panel = await shownPanel('viewer');
+    expect(buttons(rows(panel)[0])).toEqual(['Preview', 'Compare with now']);
+    expect(buttons(panel.node)).not.toContain('Name this version…');
+    panel.dispose();
+  });
+
+  it("shows the server's reason when the list cannot be read", async () => {
+    const refusing = new HistoryPanel({
+      api: { ...api, list: async () => Promise.reject(new Error('/a.ipynb has no history yet')) },
+      open: () => undefined
+    });
+    Widget.attach(refusing, document.body);
+    refusing.context = { path: 'a.ipynb', type: 'notebook', role: () => 'editor' };
+    await refusing.refresh();
+    expect(refusing.node.querySelector('.jp-collab-history-empty')?.textContent).toBe(
+      'History not loaded: /a.ipynb has no history yet'
+    );
+    refusing.dispose();
   });
 });

@@ -159,11 +159,13 @@ export class HistoryPanel extends Widget {
 
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
-    this._tick = window.setInterval(() => this.render(), TICK_MS);
-    if (this._stale || !this._history) {
-      void this.refresh();
-    } else {
-      this.render();
+    this._shown();
+  }
+
+  protected onAfterAttach(msg: Message): void {
+    super.onAfterAttach(msg);
+    if (this.isVisible) {
+      this._shown();
     }
   }
 
@@ -172,9 +174,25 @@ export class HistoryPanel extends Widget {
     window.clearInterval(this._tick);
   }
 
+  protected onBeforeDetach(msg: Message): void {
+    window.clearInterval(this._tick);
+    super.onBeforeDetach(msg);
+  }
+
   dispose(): void {
     window.clearInterval(this._tick);
     super.dispose();
+  }
+
+  /** Now visible: read the versions if they may have changed, keep the times fresh. */
+  private _shown(): void {
+    window.clearInterval(this._tick);
+    this._tick = window.setInterval(() => this.render(), TICK_MS);
+    if (this._stale || !this._history) {
+      void this.refresh();
+    } else {
+      this.render();
+    }
   }
 
   private _renderPeople(history: IHistory | null): void {

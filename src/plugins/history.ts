@@ -3,7 +3,7 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette, MainAreaWidget } from '@jupyterlab/apputils';
+import { DOMUtils, ICommandPalette, MainAreaWidget } from '@jupyterlab/apputils';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { Widget } from '@lumino/widgets';
 
@@ -35,6 +35,7 @@ export const historyPlugin: JupyterFrontEndPlugin<void> = {
       api: historyAPI(app.serviceManager.serverSettings),
       open: view => {
         const widget = new MainAreaWidget({ content: view });
+        widget.id = DOMUtils.createDomID(); // the shell refuses widgets without one
         widget.title.label = view.title.label;
         widget.title.caption = view.title.caption;
         widget.title.icon = view.title.icon;
