@@ -230,10 +230,11 @@ export class HistoryPanel extends Widget {
     const when = el('span', 'jp-collab-history-when', whenText(version, now));
     when.title = new Date(version.created_at * 1000).toLocaleString();
     const kind = el('span', 'jp-collab-history-kind', kindText(version));
+    const how = version.kind === 'named' ? 'named' : 'restored';
     kind.title =
       version.kind === 'auto'
         ? `version ${version.id}, made automatically`
-        : `version ${version.id}, ${version.kind === 'named' ? 'named' : 'restored'} by ${version.by ?? 'someone'}`;
+        : `version ${version.id}, ${how} by ${version.by ?? 'someone'}`;
     head.append(when, kind);
     const authors = el(
       'div',
@@ -306,10 +307,8 @@ export class HistoryPanel extends Widget {
     }
     try {
       await this._api.restore(path, version.id, cell);
-      Notification.success(
-        cell === undefined ? `Restored version ${version.id}` : `Restored a cell of version ${version.id}`,
-        { autoClose: 4000 }
-      );
+      const done = cell === undefined ? `version ${version.id}` : `a cell of version ${version.id}`;
+      Notification.success(`Restored ${done}`, { autoClose: 4000 });
     } catch (error) {
       void showErrorMessage('Restore refused', error as Error);
     }

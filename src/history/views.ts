@@ -9,7 +9,16 @@
 import { LabIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 
-import { ICell, ICellChange, IComparison, IDiffLine, IPreview, IVersion, kindText, whenText } from './model';
+import {
+  ICell,
+  ICellChange,
+  IComparison,
+  IDiffLine,
+  IPreview,
+  IVersion,
+  kindText,
+  whenText
+} from './model';
 
 /** A clock with its hands, for the panel's tab and the views. */
 export const historyIcon = new LabIcon({
@@ -45,7 +54,7 @@ export class VersionPreview extends Widget {
     this.title.caption = `${preview.path} at ${versionLabel(preview.version, now)}`;
     this.title.icon = historyIcon;
     this.node.appendChild(
-      el('div', 'jp-collab-history-view-header', `${preview.path} at ${versionLabel(preview.version, now)} · read-only`)
+      el('div', 'jp-collab-history-view-header', `${this.title.caption} · read-only`)
     );
     if (preview.type === 'file') {
       this.node.appendChild(el('pre', 'jp-collab-history-source', preview.text));
@@ -75,12 +84,14 @@ export class VersionComparison extends Widget {
     this.addClass('jp-collab-history-view');
     this.addClass('jp-collab-history-comparison');
     const now = Date.now() / 1000;
+    const from = versionLabel(comparison.from, now);
     const to = comparison.to === null ? 'now' : versionLabel(comparison.to, now);
-    this.title.label = `${basename(comparison.path)} v${comparison.from.id} ↔ ${comparison.to === null ? 'now' : `v${comparison.to.id}`}`;
-    this.title.caption = `${comparison.path}: ${versionLabel(comparison.from, now)} compared with ${to}`;
+    const toShort = comparison.to === null ? 'now' : `v${comparison.to.id}`;
+    this.title.label = `${basename(comparison.path)} v${comparison.from.id} ↔ ${toShort}`;
+    this.title.caption = `${comparison.path}: ${from} compared with ${to}`;
     this.title.icon = historyIcon;
     this.node.appendChild(
-      el('div', 'jp-collab-history-view-header', `${comparison.path}: from ${versionLabel(comparison.from, now)} to ${to}`)
+      el('div', 'jp-collab-history-view-header', `${comparison.path}: from ${from} to ${to}`)
     );
     if (comparison.type === 'file') {
       if (comparison.lines.length === 0) {
@@ -91,7 +102,8 @@ export class VersionComparison extends Widget {
       return;
     }
     if (comparison.metadataChanged) {
-      this.node.appendChild(el('div', 'jp-collab-history-note', "The notebook's metadata changed."));
+      const note = "The notebook's metadata changed.";
+      this.node.appendChild(el('div', 'jp-collab-history-note', note));
     }
     if (comparison.cells.every(c => c.kind === 'same')) {
       this.node.appendChild(el('div', 'jp-collab-history-empty', 'No cell changed.'));
