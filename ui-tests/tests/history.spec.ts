@@ -81,4 +81,9 @@ test('versions with authors, a preview that restores a cell, and a comparison', 
   await expect(changed).toHaveCount(1);
   await expect(changed).toContainText('x = 1 + 10');
   await screenshots(testInfo, 'history-compare', { alice });
+
+  // gone from the server's presence before the next test looks at who is where
+  for (const page of [alice, bob]) {
+    await page.context().close();
+  }
 });
