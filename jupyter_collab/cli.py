@@ -36,7 +36,7 @@ from .contributions import Counts, Tally, cell_authorship
 from .paths import canonical_path
 from .rooms.comments import thread_json
 from .rooms.versions import version_json
-from .store import Store
+from .store import History, Store
 
 
 def default_db() -> str:
@@ -91,10 +91,10 @@ async def read_document(db: str, root: str, path: str, since: float | None) -> d
         threads = await store.comments.threads(doc_id)
         folded = await store.history.contributions(doc_id)
         totals = await store.history.authorship(doc_id)
-        stored = await _replay(store, doc_id, kind)
     finally:
         await store.close()
 
+    stored = _replay(history, rows, kind)
     doc = documents.doc_from_updates(history.updates)
     contributions: dict[str, dict[str, Any]] = {}
 
@@ -162,10 +162,9 @@ async def read_document(db: str, root: str, path: str, since: float | None) -> d
     }
 
 
-async def _replay(store: Store, doc_id: str, kind: str) -> dict[str, Counts]:
-    """What each person changed in the rows still stored (after the newest snapshot)."""
-    history = await store.history.load(doc_id)
-    rows = await store.history.update_rows(doc_id)
+def _replay(history: History, rows: list[dict[str, Any]], kind: str) -> dict[str, Counts]:
+    """What each person changed in the rows still stored (after the newest snapshot):
+    ``history`` as loaded, ``rows`` as ``update_rows`` lists them."""
     if not rows:
         return {}
     base_rows = history.rows - len(rows)  # the snapshot comes first
